@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The ward CLI: one file per verb over libward; shared conventions live here. */
+#ifndef WARD_CLI_H
+#define WARD_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/diag.h"
+#include "ward/hash.h"
+
+/* Exit codes, the same for every verb. */
+enum {
+	EXIT_OK = 0,	  /* success, trusted, allowed */
+	EXIT_VERDICT = 1, /* a negative verdict: untrusted, invalid, denied */
+	EXIT_USAGE = 2,	  /* malformed input or usage error */
+	EXIT_WARD = 125,  /* ward run: ward itself failed */
+	EXIT_DENIED = 126 /* ward run: the command was denied */
+};
+
+struct cli_global {
+	const char *state_dir; /* NULL: WARD_STATE_DIR or the built-in default */
+	const char *attester;  /* --attester, NULL when not given */
+};
+
+extern struct cli_global cli_global;
+
+/* Print "ward: <msg>" on stderr; returns @code for `return cli_error(...)`. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The state directory in force: --state-dir, WARD_STATE_DIR, then the default. */
+const char *cli_state_dir(void);
+
+/* Parse a bank name for an option; prints the error. Return: 0 or EXIT_USAGE. */
+int cli_parse_bank(const char *opt, const char *s, enum ward_hash_alg *ret);
+
+/* Parse --nonce HEX (1..64 bytes). Return: 0 or EXIT_USAGE. */
+int cli_parse_nonce(const char *s, unsigned char *out, size_t *ret_len);
+
+/* Map a libward -errno to an exit code: input problems are EXIT_USAGE, the rest EXIT_VERDICT. */
+int cli_exit_for(int err);
+
+/* Handle --state-dir and --attester inside a verb's option loop (long options 's' and 'A'). */
+#define CLI_COMMON_LONGOPTS                                                                        \
+	{ "state-dir", required_argument, NULL, 's' }, { "attester", required_argument, NULL, 'A' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+int verb_log(int argc, char **argv);
+int verb_measure(int argc, char **argv);
+int verb_attester(int argc, char **argv);
+int verb_evidence(int argc, char **argv);
+int verb_policy(int argc, char **argv);
+int verb_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "core/cleanup.h"
+#include "core/util.h"
+
+void hex_encode(const uint8_t *buf, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[buf[i] >> 4];
+		out[2 * i + 1] = digits[buf[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int hex_decode(const char *s, size_t slen, uint8_t *out, size_t outmax, size_t *ret_len)
+{
+	if (slen % 2)
+		return -EINVAL;
+	if (slen / 2 > outmax)
+		return -E2BIG;
+	for (size_t i = 0; i < slen; i += 2) {
+		int hi = hex_val(s[i]), lo = hex_val(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*ret_len = slen / 2;
+	return 0;
+}
+
+char *b64_encode(const uint8_t *buf, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	char *out;
+
+	if (len > INT_MAX / 2)
+		return NULL;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
+	return out;
+}
+
+int b64_decode(const char *s, size_t slen, uint8_t **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ uint8_t *out = NULL;
+	_cleanup_free_ char *again = NULL;
+	size_t pad = 0, n;
+	int r;
+
+	if (slen % 4 || slen > INT_MAX / 2)
+		return -EINVAL;
+	if (slen >= 1 && s[slen - 1] == '=')
+		pad++;
+	if (slen >= 2 && s[slen - 2] == '=')
+		pad++;
+	out = malloc(slen / 4 * 3 + 1);
+	if (!out)
+		return -ENOMEM;
+	/* EVP_DecodeBlock skips leading white space and ignores padding bits; the re-encoding
+	 * comparison below rejects every non-canonical spelling. */
+	r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)slen);
+	if (r < 0)
+		return -EINVAL;
+	n = (size_t)r - pad;
+	again = b64_encode(out, n);
+	if (!again)
+		return -ENOMEM;
+	if (strlen(again) != slen || memcmp(again, s, slen) != 0)
+		return -EINVAL;
+	*ret_buf = TAKE_PTR(out);
+	*ret_len = n;
+	return 0;
+}
+
+int read_fd_full(int fd, size_t max, uint8_t **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t k;
+
+		if (len + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			uint8_t *nb;
+
+			if (cap > max + 1)
+				return -EFBIG;
+			if (ncap > max + 2)
+				ncap = max + 2;
+			nb = realloc(buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap = ncap;
+		}
+		k = read(fd, buf + len, cap - len - 1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int read_file_full(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (strcmp(path, "-") == 0)
+		return read_fd_full(STDIN_FILENO, max, ret_buf, ret_len);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_fd_full(fd, max, ret_buf, ret_len);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0 || (r = write_all(fd, buf, len)) < 0 || fsync(fd) < 0) {
+		r = errno ? -errno : -EIO;
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -errno;
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int fsync_parent_dir(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_close_ int fd = -EBADF;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (n > SIZE_MAX / 2 - b->len)
+		return -E2BIG;
+	if (b->len + n > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256;
+		uint8_t *nd;
+
+		while (ncap < b->len + n)
+			ncap *= 2;
+		nd = realloc(b->data, ncap);
+		if (!nd)
+			return -ENOMEM;
+		b->data = nd;
+		b->cap = ncap;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int buf_append_le32(struct buf *b, uint32_t v)
+{
+	uint8_t le[4];
+
+	put_le32(le, v);
+	return buf_append(b, le, sizeof(le));
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
