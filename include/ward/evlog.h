@@ -242,6 +242,9 @@ int evlog_record_new_ng(uint32_t pcr, enum ward_hash_alg alg, const uint8_t *dig
 int evlog_record_new_buf(uint32_t pcr, const char *name, const uint8_t *buf, uint32_t len,
 			 struct ward_evlog_record *ret);
 
+/** evlog_reserve() - room for @more records, so that the next pushes cannot fail. */
+int evlog_reserve(struct ward_evlog *log, size_t more);
+
 /** evlog_push() - move @r into @log (on success @r is owned by the log). Return: 0, -E2BIG, -ENOMEM. */
 int evlog_push(struct ward_evlog *log, struct ward_evlog_record *r);
 

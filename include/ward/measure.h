@@ -46,4 +46,35 @@ void measure_digest_format(const struct ward_digest *d, char *out);
  */
 int measure_digest_parse(const char *s, struct ward_digest *ret);
 
+
+/* Called for every regular file measured by measure_tree(); a negative return stops the walk. */
+typedef int (*measure_tree_cb)(void *userdata, const char *path, const struct ward_digest *digest,
+			       uint64_t size);
+/* Called for every file that could not be measured (the walk goes on). */
+typedef void (*measure_tree_err_cb)(void *userdata, const char *path, int err);
+
+/**
+ * measure_tree() - measure @path: a regular file, or every regular file below a directory.
+ * @path: file or directory; resolved to an absolute path first (symlinks included).
+ * @alg: digest algorithm.
+ * @cb: receives each (path, digest); paths are @path's resolved form joined with entry names.
+ * @err_cb: receives unreadable entries, or NULL.
+ * @userdata: passed to the callbacks.
+ *
+ * Symlinks to regular files are measured (the target's content, under the link's path);
+ * symlinks to directories are not followed (no loops, no walking out of the tree). Every file
+ * is opened once and measured through that fd, which is checked to be a regular file.
+ *
+ * Return: 0, -ENOENT/-EACCES for @path itself, -ELOOP beyond 256 directory levels, a callback's
+ * negative return, or -ENOMEM.
+ */
+int measure_tree(const char *path, enum ward_hash_alg alg, measure_tree_cb cb,
+		 measure_tree_err_cb err_cb, void *userdata);
+
+/**
+ * measure_open_regular() - open @name relative to @dirfd for measuring: O_RDONLY, O_NOCTTY,
+ * O_NONBLOCK (a FIFO swapped in cannot block), then checked to be a regular file.
+ * Return: the fd, -EINVAL when not a regular file, or the open(2) errno.
+ */
+int measure_open_regular(int dirfd, const char *name);
 #endif

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "core/diag.h"
 #include "ward/hash.h"
@@ -52,5 +53,12 @@ int verb_attester(int argc, char **argv);
 int verb_evidence(int argc, char **argv);
 int verb_policy(int argc, char **argv);
 int verb_verify(int argc, char **argv);
+
+
+/* Write @len bytes to @path ("-" or NULL: stdout), replacing the file atomically. Return: 0 or exit code. */
+int cli_write_output(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Read a whole input file with a limit; prints the error. Return: 0 or EXIT_USAGE. */
+int cli_read_input(const char *path, size_t max, const char *what, unsigned char **ret, size_t *ret_len);
 
 #endif

@@ -165,6 +165,24 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_all_at(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t k = pwrite(fd, p, len, off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += k;
+		off += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];

@@ -87,6 +87,9 @@ int read_file_full(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_
  */
 int write_all(int fd, const void *buf, size_t len);
 
+/** write_all_at() - pwrite every byte at @off. Return: 0 or -errno. */
+int write_all_at(int fd, const void *buf, size_t len, off_t off);
+
 /**
  * write_file_atomic() - replace @name in @dirfd durably: temp file, fsync, rename, fsync dir.
  * @dirfd: directory fd (AT_FDCWD allowed).

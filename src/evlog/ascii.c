@@ -325,7 +325,7 @@ int evlog_write_ascii(const struct ward_evlog *log, size_t first, enum ward_hash
 				v += nul ? plen + 1 : 0;
 				n -= nul ? (uint32_t)plen + 1 : 0;
 			}
-				/* fall through */
+				__attribute__((fallthrough));
 			case FT_HEX:
 				for (uint32_t k = 0; k < n && err >= 0; k++) {
 					char two[3];

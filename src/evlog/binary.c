@@ -27,8 +27,8 @@ long evlog_parse_binary_record(const uint8_t *p, size_t avail, size_t dlen,
 	if (r.pcr > WARD_PCR_INDEX_MAX)
 		return diag_set(d, -EBADMSG, "PCR index %u out of range", (unsigned)r.pcr);
 	memcpy(r.given_digest, p + 4, dlen);
-	r.has_given_digest = true;
-	r.violation = true;
+	r.has_given_digest = dlen > 0;
+	r.violation = dlen > 0; /* ward's own frames carry no digest and no violations */
 	for (size_t i = 0; i < dlen; i++)
 		if (r.given_digest[i]) {
 			r.violation = false;

@@ -352,19 +352,31 @@ void evlog_free(struct ward_evlog *log)
 	log->n = log->cap = 0;
 }
 
+int evlog_reserve(struct ward_evlog *log, size_t more)
+{
+	size_t ncap = log->cap ? log->cap : 64;
+	struct ward_evlog_record *nr;
+
+	if (more > WARD_LOG_RECORDS_MAX || log->n > WARD_LOG_RECORDS_MAX - more)
+		return -E2BIG;
+	if (log->n + more <= log->cap)
+		return 0;
+	while (ncap < log->n + more)
+		ncap *= 2;
+	nr = realloc(log->rec, ncap * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	log->rec = nr;
+	log->cap = ncap;
+	return 0;
+}
+
 int evlog_push(struct ward_evlog *log, struct ward_evlog_record *r)
 {
-	if (log->n >= WARD_LOG_RECORDS_MAX)
-		return -E2BIG;
-	if (log->n == log->cap) {
-		size_t ncap = log->cap ? log->cap * 2 : 64;
-		struct ward_evlog_record *nr = realloc(log->rec, ncap * sizeof(*nr));
+	int err = evlog_reserve(log, 1);
 
-		if (!nr)
-			return -ENOMEM;
-		log->rec = nr;
-		log->cap = ncap;
-	}
+	if (err < 0)
+		return err;
 	log->rec[log->n++] = *r;
 	memset(r, 0, sizeof(*r));
 	return 0;

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The attested statement ("quote message") that a ward attester signs: what the verifier holds
+ * the log to. Encoded big-endian like TPM structures (docs/evidence-format.md, "Quote message"):
+ *
+ *   magic "WARDQ001" (8) | u16 len + attester type | u16 len + ward version |
+ *   u16 len + nonce | u32 pcr | u64 first record | u64 record count |
+ *   u16 bank count | per bank, ascending TPM_ALG_ID: u16 TPM_ALG_ID + register value
+ *
+ * No field is optional and nothing may follow: one byte string per statement.
+ */
+#ifndef WARD_ABI_QUOTE_H
+#define WARD_ABI_QUOTE_H
+
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/util.h"
+#include "ward/hash.h"
+#include "ward/limits.h"
+
+#define WARD_QUOTE_MAGIC "WARDQ001"
+#define WARD_ATTESTER_TYPE_MAX 16
+#define WARD_VERSION_STR_MAX 32
+
+struct ward_quote_msg {
+	char attester_type[WARD_ATTESTER_TYPE_MAX];
+	char ward_version[WARD_VERSION_STR_MAX];
+	uint8_t nonce[WARD_NONCE_MAX];
+	size_t nonce_len;
+	uint32_t pcr;
+	uint64_t first_record;
+	uint64_t record_count;
+	unsigned banks; /* mask of enum ward_hash_alg */
+	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
+};
+
+/**
+ * quote_msg_encode() - serialise @m.
+ * @m: the statement.
+ * @out: buffer appended to.
+ *
+ * Return: 0, -EINVAL for an out-of-range field, -ENOMEM.
+ */
+int quote_msg_encode(const struct ward_quote_msg *m, struct buf *out);
+
+/**
+ * quote_msg_decode() - parse a statement strictly (exact length, known banks, ascending).
+ * @buf: bytes.
+ * @len: their number.
+ * @ret: the statement.
+ * @d: diagnostics naming the offset.
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int quote_msg_decode(const uint8_t *buf, size_t len, struct ward_quote_msg *ret,
+		     struct ward_diag *d);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decision records: what the monitor granted or refused, on which grant path, in which domain,
+ * under which policy. They travel in the log as IMA ima-buf records named "ward-decision"
+ * (d-ng = sha256 of the buffer, buf = canonical JSON), so they are extended into the register
+ * like every measurement, and IMA tools (evmctl, Keylime) still parse the log unchanged.
+ */
+#ifndef WARD_DECISION_H
+#define WARD_DECISION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ward/evlog.h"
+#include "ward/measure.h"
+
+#define WARD_DECISION_NAME "ward-decision"
+
+enum ward_grant {
+	WARD_GRANT_EXEC,     /* execve of the main program */
+	WARD_GRANT_INTERP,   /* the ELF interpreter (ld.so) or a #! interpreter */
+	WARD_GRANT_SHLIB,    /* a shared object mapped executable */
+	WARD_GRANT_MMAP,     /* other executable file mappings */
+	WARD_GRANT_MPROTECT, /* execute added to an existing mapping */
+	WARD_GRANT_OPEN,     /* a file opened from a code mount */
+	WARD_GRANT_ANON,     /* anonymous / JIT / memfd executable memory */
+	__WARD_GRANT_MAX,
+};
+
+enum ward_decision_verdict {
+	WARD_DECISION_ALLOW,
+	WARD_DECISION_DENY,
+	WARD_DECISION_AUDIT, /* would have been denied; allowed because the domain audits */
+	__WARD_DECISION_MAX,
+};
+
+struct ward_decision {
+	enum ward_decision_verdict verdict;
+	enum ward_grant grant;
+	char domain[64];
+	bool has_policy;
+	char policy_name[128];
+	uint64_t policy_version;
+	bool has_object;
+	struct ward_digest object;
+	char path[WARD_PATH_MAX];
+	char reason[256];
+};
+
+const char *decision_grant_name(enum ward_grant g);
+const char *decision_verdict_name(enum ward_decision_verdict v);
+
+/**
+ * decision_record_new() - encode @dec as a ward-decision ima-buf record.
+ * @pcr: PCR index.
+ * @dec: the decision.
+ * @ret: the record.
+ *
+ * Return: 0, -EINVAL, -E2BIG (buffer above WARD_DECISION_MAX), -ENOMEM.
+ */
+int decision_record_new(uint32_t pcr, const struct ward_decision *dec, struct ward_evlog_record *ret);
+
+/**
+ * decision_from_record() - decode a ward-decision record.
+ * @r: a record.
+ * @ret: the decision.
+ * @d: diagnostics.
+ *
+ * The buffer must be the canonical encoding of what it decodes to (sorted keys, no spaces,
+ * no unknown or duplicate keys), so one decision has exactly one byte string.
+ *
+ * Return: 0, -ENOENT when @r is not a ward-decision record, -EBADMSG when it is one but
+ * malformed.
+ */
+int decision_from_record(const struct ward_evlog_record *r, struct ward_decision *ret,
+			 struct ward_diag *d);
+
+#endif

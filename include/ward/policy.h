@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Policies: for now the reference-value allowlist that `ward policy scan` writes and the
+ * verifier and domains check measured objects against (docs/policy-format.md). Parsing and
+ * lookup are pure: no syscalls besides reading the input the caller hands over.
+ */
+#ifndef WARD_POLICY_H
+#define WARD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/util.h"
+#include "ward/measure.h"
+
+#define WARD_POLICY_FORMAT 1
+
+struct ward_policy_entry {
+	uint8_t digest[WARD_HASH_MAX_SIZE];
+	char *path; /* a hint for people; matching is by digest only */
+};
+
+struct ward_policy {
+	char *name;
+	uint64_t version;
+	enum ward_hash_alg hash;
+	struct ward_policy_entry *entries; /* sorted by digest, unique digests */
+	size_t n_entries;
+	size_t n_paths; /* entries as listed, before digests were merged */
+	uint8_t file_digest[32]; /* sha256 of the policy file as read */
+};
+
+/**
+ * policy_parse() - parse a policy document strictly.
+ * @buf: the JSON text.
+ * @len: its length.
+ * @ret: the policy (free with policy_free()).
+ * @d: diagnostics naming the key or entry index at fault.
+ *
+ * Return: 0, -EBADMSG for malformed or inconsistent input (duplicate keys, unknown keys, a
+ * digest of the wrong algorithm or length), -E2BIG above WARD_POLICY_ENTRIES_MAX, -ENOMEM.
+ */
+int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struct ward_diag *d);
+
+/**
+ * policy_lookup() - is @digest (of algorithm @alg, @len bytes) in the allowlist?
+ * Return: the entry, or NULL (also when @alg is not the policy's algorithm).
+ */
+const struct ward_policy_entry *policy_lookup(const struct ward_policy *p, const char *alg,
+					      const uint8_t *digest, size_t len);
+
+/* A policy under construction, for `ward policy scan`. */
+struct ward_policy_builder {
+	struct ward_policy_entry *entries;
+	size_t n, cap;
+	enum ward_hash_alg hash;
+};
+
+/** policy_builder_add() - add one (digest, path) pair. Return: 0, -E2BIG, -ENOMEM. */
+int policy_builder_add(struct ward_policy_builder *b, const uint8_t *digest, const char *path);
+
+/**
+ * policy_builder_write() - the policy document: entries sorted by path, one per path.
+ * @b: the builder.
+ * @name: policy name.
+ * @version: policy version.
+ * @ret_text: malloc'd JSON text.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int policy_builder_write(const struct ward_policy_builder *b, const char *name, uint64_t version,
+			 char **ret_text);
+
+void policy_builder_free(struct ward_policy_builder *b);
+void policy_free(struct ward_policy *p);
+
+#endif

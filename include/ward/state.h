@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The state directory: its fixed settings (attester, banks, PCR, file digest algorithm, chosen
+ * once when the directory is first used), its measurement log and its attester. Every writer
+ * of measurements goes through state_append(), which makes a record durable in the log before
+ * the attester mirrors it, so a crash leaves at most records a hardware register lacks.
+ */
+#ifndef WARD_STATE_H
+#define WARD_STATE_H
+
+#include <stdint.h>
+
+#include "ward/attest.h"
+#include "ward/evlog-store.h"
+
+enum {
+	/* Do not create the dir, cut a torn tail or open the attester (log show/export). */
+	WARD_STATE_READONLY = 1 << 0,
+	/* Open the attester as well. */
+	WARD_STATE_ATTESTER = 1 << 1,
+};
+
+struct ward_state {
+	char *path;
+	int dirfd;
+	char attester_type[WARD_ATTESTER_TYPE_MAX];
+	unsigned banks;		       /* mask of enum ward_hash_alg kept by the log */
+	uint32_t pcr;		       /* register ward's records go to */
+	enum ward_hash_alg file_hash; /* algorithm of file digests in records */
+	struct ward_evlog_store *log;
+	struct ward_attester *att; /* NULL unless WARD_STATE_ATTESTER */
+};
+
+/**
+ * state_open() - open (creating on first use) the state directory @path.
+ * @path: the directory.
+ * @attester: the attester asked for, or NULL for the dir's own (or the default when new).
+ * @flags: WARD_STATE_*.
+ * @ret: the state.
+ * @d: diagnostics.
+ *
+ * Return: 0, -EEXIST when @attester differs from the one the dir was created with, -ENOENT
+ * (READONLY, no such dir), -EPERM when the dir or its files are open to other users,
+ * -EBADMSG for a damaged config, -EUCLEAN for a damaged log, or another -errno.
+ */
+int state_open(const char *path, const char *attester, unsigned flags, struct ward_state **ret,
+	       struct ward_diag *d);
+
+/**
+ * state_append() - append records durably, then mirror them into the attester.
+ * @s: the state.
+ * @recs: records (moved into the log on success).
+ * @n: their number.
+ * @d: diagnostics.
+ *
+ * Return: 0 or -errno (as evlog_store_append(), attest_extend()).
+ */
+int state_append(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
+		 struct ward_diag *d);
+
+/**
+ * state_quote() - catch up on the log and sign its registers over @nonce.
+ * @s: the state, opened with WARD_STATE_ATTESTER.
+ * @nonce: verifier nonce.
+ * @nonce_len: 1..WARD_NONCE_MAX.
+ * @first_record: first record the evidence carries (0 for a full log).
+ * @ret_msg: the statement signed.
+ * @ret_quote: the quote.
+ * @d: diagnostics.
+ *
+ * Return: 0, -ERANGE when @first_record is beyond the log, or -errno.
+ */
+int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, uint64_t first_record,
+		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d);
+
+void state_close(struct ward_state *s);
+
+#endif

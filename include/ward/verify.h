@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Offline verification of an evidence bundle (docs/evidence-format.md): the attester's
+ * signature over the quote message, the verifier's nonce, the log replayed to the attested
+ * registers, and every measured object against reference values. This module and what it
+ * links (evlog, policy, measure, core) is everything a client needs: it never depends on
+ * enforcement code.
+ */
+#ifndef WARD_VERIFY_H
+#define WARD_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "core/diag.h"
+#include "ward/abi/quote.h"
+#include "ward/evlog.h"
+#include "ward/policy.h"
+#include "ward/verdict.h"
+
+#define WARD_EVIDENCE_FORMAT 1
+
+/* The state a verifier keeps between incremental verifications of one log. */
+struct ward_verify_prior {
+	uint64_t records;
+	uint32_t pcr;
+	unsigned banks;
+	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
+	uint8_t public_key[128]; /* DER SPKI of the attester that signed it */
+	size_t public_key_len;
+};
+
+struct ward_verify_opts {
+	const uint8_t *nonce;
+	size_t nonce_len;
+	EVP_PKEY *const *soft_keys; /* pinned soft attester keys */
+	size_t n_soft_keys;
+	const struct ward_policy *policy; /* reference values, or NULL */
+	const struct ward_verify_prior *prior; /* for evidence that starts past record 0 */
+};
+
+struct ward_verify_object {
+	char digest[WARD_DIGEST_STR_MAX];
+	char *path;
+};
+
+struct ward_verify_result {
+	enum ward_verdict verdict;
+	struct ward_quote_msg msg; /* the attested statement (valid once decoded) */
+	bool msg_decoded;
+	bool hardware_rooted;
+	bool key_pinned, signature_ok, nonce_ok, log_ok, registers_ok, policy_ok;
+	struct ward_evlog log; /* the records the evidence carried */
+	size_t objects;	       /* measured objects (file digests) in the log */
+	struct ward_verify_object *unknown; /* objects outside the reference values */
+	size_t n_unknown;
+	size_t decisions_allow, decisions_deny, decisions_audit;
+	char **reasons; /* one sentence per failed check, in order */
+	size_t n_reasons;
+	struct ward_verify_prior next; /* state to keep for the next incremental verification */
+	uint8_t public_key[128];
+	size_t public_key_len;
+};
+
+/**
+ * verify_evidence() - verify an evidence bundle.
+ * @buf: the bundle (JSON).
+ * @len: its length.
+ * @o: what to hold it to.
+ * @ret: the result (release with verify_result_clear(), also after an error).
+ * @d: diagnostics for malformed input.
+ *
+ * A verdict is returned in @ret->verdict with every reason; an error means the bundle could not
+ * be judged at all.
+ *
+ * Return: 0, -EBADMSG for a malformed bundle (JSON, encodings, log structure), -EOPNOTSUPP for
+ * an attester type this build cannot verify, -ENOMEM.
+ */
+int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opts *o,
+		    struct ward_verify_result *ret, struct ward_diag *d);
+
+void verify_result_clear(struct ward_verify_result *r);
+
+/**
+ * verify_prior_parse() - read the "state" a previous `ward verify --json` printed.
+ * @buf: JSON: the whole verify output (its "state" member is used, and it must say trusted) or
+ *       the state object alone.
+ * @len: its length.
+ * @ret: the state.
+ * @d: diagnostics.
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int verify_prior_parse(const uint8_t *buf, size_t len, struct ward_verify_prior *ret,
+		       struct ward_diag *d);
+
+/** verify_load_pubkey_pem() - an Ed25519 public key from PEM text. Return: 0 or -EBADMSG. */
+int verify_load_pubkey_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d);
+
+/* Evidence bundle encoding (the producer side; shares this module's format definitions). */
+struct ward_quote;
+/**
+ * bundle_encode() - the evidence JSON for a quote and the log records from @first_record on.
+ * @q: the attester's quote.
+ * @log: the log.
+ * @first_record: first record carried.
+ * @ret_json: malloc'd JSON text.
+ *
+ * Return: 0, -ENOMEM, -EIO.
+ */
+int bundle_encode(const struct ward_quote *q, const struct ward_evlog *log, uint64_t first_record,
+		  char **ret_json);
+
+#endif

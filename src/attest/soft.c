@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The soft attester: an Ed25519 key created in the state dir (mode 0600, owner only) signs the
+ * quote message. It proves which key signed, not which machine: anyone with root on the host
+ * or the key file can sign anything. Verifiers must pin the key and are told the evidence is
+ * not hardware-rooted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "attest/attest-internal.h"
+#include "core/cleanup-ossl.h"
+
+#define SOFT_KEY_FILE "soft-key.pem"
+
+struct soft {
+	EVP_PKEY *key;
+};
+
+static int create_key(int dirfd, struct ward_diag *d)
+{
+	_cleanup_pkey_ EVP_PKEY *key = NULL;
+	_cleanup_bio_ BIO *mem = NULL;
+	char tmp[64];
+	char *pem;
+	long n;
+	int r;
+
+	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	/* secure-heap BIO: the PEM text of the private key is wiped when freed */
+	mem = BIO_new(BIO_s_secmem());
+	if (!key || !mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
+		return diag_set(d, -EIO, "cannot generate the soft attester key");
+	n = BIO_get_mem_data(mem, &pem);
+	snprintf(tmp, sizeof(tmp), SOFT_KEY_FILE ".new.%d", (int)getpid());
+	r = write_file_atomic(dirfd, tmp, pem, (size_t)n, 0600);
+	if (r < 0)
+		return diag_set(d, r, "cannot write %s: %s", tmp, strerror(-r));
+	/* link(2) never replaces: if another process created a key first, keep that one. */
+	if (linkat(dirfd, tmp, dirfd, SOFT_KEY_FILE, 0) < 0 && errno != EEXIST) {
+		r = -errno;
+		unlinkat(dirfd, tmp, 0);
+		return diag_set(d, r, "cannot install %s: %s", SOFT_KEY_FILE, strerror(-r));
+	}
+	unlinkat(dirfd, tmp, 0);
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_bio_ BIO *bio = NULL;
+	struct soft *s;
+	struct stat st;
+	int r;
+
+	fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		r = create_key(dirfd, d);
+		if (r < 0)
+			return r;
+		fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return diag_set(d, -errno, "cannot open %s: %s", SOFT_KEY_FILE, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid())
+		return diag_set(d, -EPERM,
+				"%s must be a regular file owned by uid %u with mode 0600 (is %04o, "
+				"uid %u): refusing a key others could read or replace",
+				SOFT_KEY_FILE, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
+				(unsigned)st.st_uid);
+	bio = BIO_new_fd(fd, BIO_NOCLOSE);
+	s = calloc(1, sizeof(*s));
+	if (!bio || !s) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!s->key || EVP_PKEY_get_id(s->key) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(s->key);
+		free(s);
+		return diag_set(d, -EBADMSG, "%s is not an Ed25519 private key", SOFT_KEY_FILE);
+	}
+	*ret_priv = s;
+	return 0;
+}
+
+static int soft_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quote *q,
+		     struct ward_diag *d)
+{
+	struct soft *s = priv;
+	_cleanup_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t siglen = 0;
+	unsigned char *der = NULL;
+	int n;
+
+	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) ||
+	    !EVP_DigestSign(ctx, NULL, &siglen, msg, len))
+		return diag_set(d, -EIO, "soft attester: signing failed");
+	q->signature = malloc(siglen);
+	if (!q->signature)
+		return -ENOMEM;
+	if (!EVP_DigestSign(ctx, q->signature, &siglen, msg, len))
+		return diag_set(d, -EIO, "soft attester: signing failed");
+	q->signature_len = siglen;
+	n = i2d_PUBKEY(s->key, &der);
+	if (n <= 0)
+		return diag_set(d, -EIO, "soft attester: cannot encode the public key");
+	q->public_key = malloc((size_t)n);
+	if (!q->public_key) {
+		OPENSSL_free(der);
+		return -ENOMEM;
+	}
+	memcpy(q->public_key, der, (size_t)n);
+	q->public_key_len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
+{
+	struct soft *s = priv;
+	_cleanup_bio_ BIO *mem = BIO_new(BIO_s_mem());
+	char *p, *out;
+	long n;
+
+	if (!mem || !PEM_write_bio_PUBKEY(mem, s->key))
+		return diag_set(d, -EIO, "soft attester: cannot encode the public key");
+	n = BIO_get_mem_data(mem, &p);
+	out = strndup(p, (size_t)n);
+	if (!out)
+		return -ENOMEM;
+	*ret_pem = out;
+	return 0;
+}
+
+static void soft_close(void *priv)
+{
+	struct soft *s = priv;
+
+	if (!s)
+		return;
+	EVP_PKEY_free(s->key);
+	free(s);
+}
+
+const struct ward_attester_ops attest_soft_ops = {
+	.type = "soft",
+	.hardware_rooted = false,
+	.open = soft_open,
+	.sign = soft_sign,
+	.extend = NULL,
+	.pubkey_pem = soft_pubkey_pem,
+	.close = soft_close,
+};

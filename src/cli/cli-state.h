@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CLI helpers for verbs that use the state dir. */
+#ifndef WARD_CLI_STATE_H
+#define WARD_CLI_STATE_H
+
+#include "ward/state.h"
+
+/* Open the state dir named by the global options; prints errors. Return: 0 or an exit code. */
+int cli_open_state(unsigned flags, struct ward_state **ret);
+
+/* Handle the common long options ('s' state dir, 'A' attester). Return: 1 if handled. */
+int cli_parse_common(int c, const char *arg);
+
+#endif

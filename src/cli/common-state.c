@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Opening the state dir for verbs that write to it. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli-state.h"
+
+int cli_open_state(unsigned flags, struct ward_state **ret)
+{
+	struct ward_diag d = { { 0 } };
+	int r = state_open(cli_state_dir(), cli_global.attester, flags, ret, &d);
+
+	if (r < 0)
+		return cli_error(r == -EUCLEAN ? EXIT_VERDICT : EXIT_USAGE, "%s",
+				 d.msg[0] ? d.msg : strerror(-r));
+	if (evlog_store_cut_bytes((*ret)->log))
+		cli_warn("%s/log: cut %llu bytes of torn tail left by an interrupted append (no "
+			 "reported record was lost)",
+			 (*ret)->path, (unsigned long long)evlog_store_cut_bytes((*ret)->log));
+	return 0;
+}
+
+int cli_parse_common(int c, const char *arg)
+{
+	switch (c) {
+	case 's':
+		cli_global.state_dir = arg;
+		return 1;
+	case 'A':
+		cli_global.attester = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE] [--prior FILE] [--json] */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/cleanup-ossl.h"
+#include "ward/decision.h"
+#include "ward/verify.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE]\n"
+	      "                   [--prior STATE] [--json]\n"
+	      "\n"
+	      "Verify an evidence bundle offline: the attester's signature, the nonce, the log\n"
+	      "replayed to the attested registers, and (with --policy) every measured object\n"
+	      "against reference values. Explains every failed check.\n"
+	      "  --nonce HEX      the nonce this verifier sent (1 to 64 bytes, lower-case hex)\n"
+	      "  --soft-key PEM   a soft attester public key to accept (repeatable); soft\n"
+	      "                   evidence is never trusted without one, and is never\n"
+	      "                   hardware-rooted\n"
+	      "  --policy FILE    reference values ('ward policy scan' output)\n"
+	      "  --prior STATE    the --json output of an earlier trusted verification of the same\n"
+	      "                   log: evidence exported with --since is checked from there\n"
+	      "  --json           machine-readable verdict (its \"state\" feeds --prior)\n"
+	      "Exit status: 0 trusted, 1 not trusted, 2 malformed evidence or usage error.\n",
+	      f);
+}
+
+static json_t *result_json(const struct ward_verify_result *res, const struct ward_policy *pol)
+{
+	json_t *o = json_object(), *regs = json_object(), *reasons = json_array(),
+	       *unknown = json_array(), *state;
+	char hex[2 * WARD_HASH_MAX_SIZE + 1], keyhex[2 * sizeof(res->public_key) + 1];
+
+	for (size_t i = 0; i < res->n_reasons; i++)
+		json_array_append_new(reasons, json_string(res->reasons[i]));
+	for (size_t i = 0; i < res->n_unknown; i++)
+		json_array_append_new(unknown, json_pack("{s:s, s:s}", "digest", res->unknown[i].digest,
+							 "path", res->unknown[i].path));
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++) {
+		if (!(res->msg.banks & (1u << a)))
+			continue;
+		hex_encode(res->msg.reg[a], hash_alg_size(a), hex);
+		json_object_set_new(regs, hash_alg_name(a), json_string(hex));
+	}
+	hex_encode(res->public_key, res->public_key_len, keyhex);
+	json_object_set_new(o, "trusted", json_boolean(res->verdict == WARD_VERDICT_PASS));
+	json_object_set_new(o, "attester", json_string(res->msg.attester_type));
+	json_object_set_new(o, "hardware_rooted", json_boolean(res->hardware_rooted));
+	json_object_set_new(o, "ward_version", json_string(res->msg.ward_version));
+	json_object_set_new(o, "checks", json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "key_pinned",
+						   res->key_pinned, "signature", res->signature_ok,
+						   "nonce", res->nonce_ok, "template_digests",
+						   res->log_ok, "registers", res->registers_ok,
+						   "reference_values", pol ? res->policy_ok : 1));
+	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "first_record", json_integer((json_int_t)res->msg.first_record));
+	json_object_set_new(o, "records", json_integer((json_int_t)res->msg.record_count));
+	json_object_set_new(o, "pcr", json_integer(res->msg.pcr));
+	json_object_set_new(o, "registers", regs);
+	json_object_set_new(o, "objects", json_integer((json_int_t)res->objects));
+	json_object_set_new(o, "policy", pol ? json_pack("{s:s, s:I, s:I}", "name", pol->name,
+							 "version", (json_int_t)pol->version,
+							 "entries", (json_int_t)pol->n_entries)
+					     : json_null());
+	json_object_set_new(o, "unknown_objects", unknown);
+	json_object_set_new(o, "decisions", json_pack("{s:I, s:I, s:I}", "allow",
+						      (json_int_t)res->decisions_allow, "deny",
+						      (json_int_t)res->decisions_deny, "audit",
+						      (json_int_t)res->decisions_audit));
+	state = json_pack("{s:I, s:I, s:O, s:s}", "records", (json_int_t)res->next.records, "pcr",
+			  (json_int_t)res->next.pcr, "registers", regs, "public_key", keyhex);
+	json_object_set_new(o, "state", res->verdict == WARD_VERDICT_PASS ? state : json_null());
+	if (res->verdict != WARD_VERDICT_PASS)
+		json_decref(state);
+	return o;
+}
+
+static void result_text(const struct ward_verify_result *res, const struct ward_policy *pol)
+{
+	bool ok = res->verdict == WARD_VERDICT_PASS;
+
+	printf("verdict: %s\n", ok ? "TRUSTED" : "NOT TRUSTED");
+	printf("  attester:     %s (%s)\n", res->msg.attester_type,
+	       res->hardware_rooted ? "hardware-rooted"
+				    : "NOT hardware-rooted: a software key; trust rests on pinning it");
+	printf("  key:          %s\n", res->key_pinned ? "pinned" : "NOT pinned");
+	printf("  signature:    %s\n", res->signature_ok ? "ok" : "BAD");
+	printf("  nonce:        %s\n", res->nonce_ok ? "ok" : "MISMATCH");
+	printf("  log:          records %llu..%llu, template digests %s\n",
+	       (unsigned long long)res->msg.first_record,
+	       (unsigned long long)(res->msg.record_count ? res->msg.record_count - 1 : 0),
+	       res->log_ok ? "ok" : "BAD");
+	printf("  registers:    %s (pcr %u:", res->registers_ok ? "replay matches" : "MISMATCH",
+	       (unsigned)res->msg.pcr);
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+		if (res->msg.banks & (1u << a))
+			printf(" %s", hash_alg_name(a));
+	printf(")\n");
+	if (pol)
+		printf("  objects:      %zu measured, %zu outside policy '%s' v%llu\n", res->objects,
+		       res->n_unknown, pol->name, (unsigned long long)pol->version);
+	else
+		printf("  objects:      %zu measured (no reference values given)\n", res->objects);
+	for (size_t i = 0; i < res->n_unknown && i < 20; i++)
+		printf("    unknown: %s %s\n", res->unknown[i].digest, res->unknown[i].path);
+	if (res->n_unknown > 20)
+		printf("    ... and %zu more (--json lists all)\n", res->n_unknown - 20);
+	printf("  decisions:    %zu allow, %zu deny, %zu audit\n", res->decisions_allow,
+	       res->decisions_deny, res->decisions_audit);
+	for (size_t i = 0; i < res->n_reasons; i++)
+		printf("  reason: %s\n", res->reasons[i]);
+}
+
+int verb_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "soft-key", required_argument, NULL, 'k' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "prior", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX];
+	unsigned char nonce[WARD_NONCE_MAX];
+	struct ward_verify_opts o = { 0 };
+	struct ward_verify_result res = { 0 };
+	struct ward_verify_prior prior;
+	struct ward_policy *pol = NULL;
+	struct ward_diag d = { { 0 } };
+	_cleanup_free_ unsigned char *buf = NULL;
+	size_t nkeys = 0, len;
+	bool json = false;
+	int c, r, ret = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		_cleanup_free_ unsigned char *in = NULL;
+		size_t inlen;
+
+		switch (c) {
+		case 'n':
+			if ((r = cli_parse_nonce(optarg, nonce, &o.nonce_len)))
+				goto out;
+			o.nonce = nonce;
+			break;
+		case 'k':
+			if (nkeys == WARD_PINNED_KEYS_MAX) {
+				cli_error(EXIT_USAGE, "--soft-key: at most %d keys", WARD_PINNED_KEYS_MAX);
+				goto out;
+			}
+			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
+				goto out;
+			if (verify_load_pubkey_pem(in, inlen, &keys[nkeys], &d) < 0) {
+				cli_error(EXIT_USAGE, "--soft-key %s: %s", optarg, d.msg);
+				goto out;
+			}
+			nkeys++;
+			break;
+		case 'p':
+			if (pol) {
+				cli_error(EXIT_USAGE, "--policy: given twice");
+				goto out;
+			}
+			if (cli_read_input(optarg, WARD_POLICY_FILE_MAX, "policy", &in, &inlen))
+				goto out;
+			if ((r = policy_parse(in, inlen, &pol, &d)) < 0) {
+				cli_error(EXIT_USAGE, "%s: %s", optarg, d.msg[0] ? d.msg : strerror(-r));
+				goto out;
+			}
+			break;
+		case 'P':
+			if (cli_read_input(optarg, 1 << 20, "prior state", &in, &inlen))
+				goto out;
+			if (verify_prior_parse(in, inlen, &prior, &d) < 0) {
+				cli_error(EXIT_USAGE, "%s: %s", optarg, d.msg);
+				goto out;
+			}
+			o.prior = &prior;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = EXIT_OK;
+			goto out;
+		default:
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_error(EXIT_USAGE, "verify: expected one EVIDENCE file (see 'ward verify --help')");
+		goto out;
+	}
+	if (!o.nonce) {
+		cli_error(EXIT_USAGE, "verify: --nonce HEX is required: evidence is only fresh for "
+				      "the nonce you sent");
+		goto out;
+	}
+	if (cli_read_input(argv[optind], WARD_EVIDENCE_MAX, "evidence", &buf, &len))
+		goto out;
+	o.soft_keys = keys;
+	o.n_soft_keys = nkeys;
+	o.policy = pol;
+	r = verify_evidence(buf, len, &o, &res, &d);
+	if (r < 0) {
+		ret = cli_error(r == -ENOMEM || r == -EIO ? EXIT_VERDICT : EXIT_USAGE,
+				"%s: malformed evidence: %s", argv[optind], d.msg[0] ? d.msg : strerror(-r));
+		goto out;
+	}
+	if (json) {
+		_cleanup_json_ json_t *j = result_json(&res, pol);
+		_cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+		if (text)
+			printf("%s\n", text);
+	} else {
+		result_text(&res, pol);
+	}
+	ret = res.verdict == WARD_VERDICT_PASS ? EXIT_OK : EXIT_VERDICT;
+out:
+	verify_result_clear(&res);
+	for (size_t i = 0; i < nkeys; i++)
+		EVP_PKEY_free(keys[i]);
+	policy_free(pol);
+	return ret;
+}

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The on-disk log. File: 16-byte header ("WARDLOG" 0x00, u32 version, u32 reserved), then
+ * frames: "WREC" | u32 payload length | u64 sequence | payload | 16-byte check, where the
+ * payload is a record in kernel binary layout without its template digest (digests are derived,
+ * per bank, from the data) and the check is the first 16 bytes of SHA-256 over everything
+ * before it in the frame.
+ *
+ * Why a check per frame: a crash during a write can leave a partial frame or, on some file
+ * systems, a zero-filled extension; the check tells a torn tail from a record. Why sequence
+ * numbers: a frame is then only valid at its own position, so reordering or splicing is seen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "evlog/evlog-internal.h"
+#include "ward/evlog-store.h"
+
+#define FILE_MAGIC "WARDLOG"
+#define FILE_HDR 16
+#define FRAME_MAGIC "WREC"
+#define FRAME_HDR 16
+#define FRAME_CHECK 16
+#define FRAME_VERSION 1
+
+struct ward_evlog_store {
+	int fd;
+	unsigned flags;
+	unsigned banks;
+	uint32_t pcr;
+	struct ward_evlog log;
+	uint64_t end;	   /* offset after the last valid frame */
+	uint64_t next_seq; /* sequence number of the next frame */
+	uint64_t cut;
+	/* A failed load leaves memory and file out of step: every later use refuses. */
+	int broken;
+	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
+};
+
+static int frame_check(const uint8_t *frame, size_t len, uint8_t *out)
+{
+	uint8_t full[WARD_HASH_MAX_SIZE];
+	int r = hash_buf(WARD_HASH_SHA256, frame, len, full);
+
+	if (r == 0)
+		memcpy(out, full, FRAME_CHECK);
+	return r;
+}
+
+/* Is there a complete, checked frame at @p? Only used to tell a torn tail from damage. */
+static bool frame_valid_at(const uint8_t *p, size_t avail)
+{
+	uint8_t check[FRAME_CHECK];
+	uint32_t plen;
+
+	if (avail < FRAME_HDR + FRAME_CHECK || memcmp(p, FRAME_MAGIC, 4) != 0)
+		return false;
+	plen = get_le32(p + 4);
+	if (plen > WARD_TEMPLATE_DATA_MAX + 2 * WARD_TEMPLATE_NAME_MAX ||
+	    avail - FRAME_HDR - FRAME_CHECK < plen)
+		return false;
+	if (frame_check(p, FRAME_HDR + plen, check) < 0)
+		return false;
+	return memcmp(check, p + FRAME_HDR + plen, FRAME_CHECK) == 0;
+}
+
+static int extend_into(struct ward_evlog_store *s, uint8_t reg[][WARD_HASH_MAX_SIZE],
+		       const struct ward_evlog_record *r)
+{
+	if (r->pcr != s->pcr)
+		return 0;
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++) {
+		uint8_t digest[WARD_HASH_MAX_SIZE];
+		int err;
+
+		if (!(s->banks & (1u << a)))
+			continue;
+		if ((err = evlog_record_digest(r, a, digest)) < 0 ||
+		    (err = hash_extend(a, reg[a], digest)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Load frames from s->end to EOF. At the first frame that does not check: if any checked frame
+ * follows, this is damage and nothing is cut (a record that was reported appended may lie
+ * beyond it); otherwise it is the torn tail of an append that never reported success, and it
+ * is cut (unless read-only, in which case it is only ignored).
+ */
+static int load_tail_once(struct ward_evlog_store *s, struct ward_diag *d);
+
+static int load_tail(struct ward_evlog_store *s, struct ward_diag *d)
+{
+	if (s->broken)
+		return diag_set(d, s->broken, "log state lost after an earlier error: reopen it");
+	s->broken = load_tail_once(s, d);
+	return s->broken;
+}
+
+static int load_tail_once(struct ward_evlog_store *s, struct ward_diag *d)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	size_t len, off = 0;
+
+	if (fstat(s->fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < s->end)
+		return diag_set(d, -EUCLEAN, "log shrank below offset %llu: records were removed",
+				(unsigned long long)s->end);
+	if ((uint64_t)st.st_size - s->end > WARD_LOG_FILE_MAX)
+		return diag_set(d, -EFBIG, "log larger than %llu bytes", (unsigned long long)WARD_LOG_FILE_MAX);
+	len = (size_t)((uint64_t)st.st_size - s->end);
+	if (len == 0)
+		return 0;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t got = 0; got < len;) {
+		ssize_t k = pread(s->fd, buf + got, len - got, (off_t)(s->end + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		got += (size_t)k;
+	}
+
+	while (off < len) {
+		struct ward_evlog_record r;
+		struct ward_diag pd;
+		uint32_t plen;
+		long k;
+		int err;
+
+		if (!frame_valid_at(buf + off, len - off))
+			goto tail;
+		plen = get_le32(buf + off + 4);
+		if (get_le64(buf + off + 8) != s->next_seq)
+			return diag_set(d, -EUCLEAN, "log offset %llu: record sequence %llu, expected %llu",
+					(unsigned long long)(s->end + off),
+					(unsigned long long)get_le64(buf + off + 8),
+					(unsigned long long)s->next_seq);
+		k = evlog_parse_binary_record(buf + off + FRAME_HDR, plen, 0, &r, &pd);
+		if (k < 0 || (uint32_t)k != plen) {
+			if (k >= 0)
+				evlog_record_free(&r);
+			return diag_set(d, -EUCLEAN, "log offset %llu: checked record does not parse: %s",
+					(unsigned long long)(s->end + off), k < 0 ? pd.msg : "trailing bytes");
+		}
+		r.src_pos = s->log.n;
+		if ((err = extend_into(s, s->reg, &r)) < 0 || (err = evlog_push(&s->log, &r)) < 0) {
+			evlog_record_free(&r);
+			return err;
+		}
+		off += FRAME_HDR + plen + FRAME_CHECK;
+		s->next_seq++;
+	}
+	s->end += off;
+	return 0;
+
+tail:
+	for (size_t p = off + 1; p + FRAME_HDR + FRAME_CHECK <= len; p++)
+		if (buf[p] == 'W' && frame_valid_at(buf + p, len - p))
+			return diag_set(d, -EUCLEAN,
+					"log damaged at offset %llu, valid records follow at %llu: "
+					"refusing to cut (restore the log or investigate)",
+					(unsigned long long)(s->end + off), (unsigned long long)(s->end + p));
+	s->end += off;
+	if (s->flags & WARD_STORE_RDONLY)
+		return 0;
+	if (ftruncate(s->fd, (off_t)s->end) < 0 || fdatasync(s->fd) < 0)
+		return -errno;
+	s->cut += len - off;
+	return 0;
+}
+
+static int lock(struct ward_evlog_store *s, int how)
+{
+	while (flock(s->fd, how) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int create_log(int dirfd, const char *name)
+{
+	uint8_t hdr[FILE_HDR] = { 0 };
+
+	memcpy(hdr, FILE_MAGIC, 8);
+	put_le32(hdr + 8, FRAME_VERSION);
+	/* Temp + rename: a crash never leaves a log without its header. */
+	return write_file_atomic(dirfd, name, hdr, sizeof(hdr), 0600);
+}
+
+int evlog_store_open(int dirfd, const char *name, unsigned banks, uint32_t pcr, unsigned flags,
+		     struct ward_evlog_store **ret, struct ward_diag *d)
+{
+	struct ward_evlog_store *s;
+	uint8_t hdr[FILE_HDR];
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fd = -EBADF;
+	s->flags = flags;
+	s->banks = banks & WARD_HASH_ALL_MASK;
+	s->pcr = pcr;
+	evlog_init(&s->log);
+	s->log.log_bank = WARD_HASH_SHA256;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		s->fd = openat(dirfd, name,
+			       ((flags & WARD_STORE_RDONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+		if (s->fd >= 0 || errno != ENOENT || (flags & WARD_STORE_RDONLY))
+			break;
+		r = create_log(dirfd, name);
+		if (r < 0 && r != -EEXIST) {
+			diag_set(d, r, "cannot create log: %s", strerror(-r));
+			goto fail;
+		}
+	}
+	if (s->fd < 0) {
+		r = diag_set(d, -errno, "cannot open log: %s", strerror(errno));
+		goto fail;
+	}
+	r = lock(s, (flags & WARD_STORE_RDONLY) ? LOCK_SH : LOCK_EX);
+	if (r < 0)
+		goto fail;
+	if (pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, FILE_MAGIC, 8) != 0 || get_le32(hdr + 8) != FRAME_VERSION) {
+		r = diag_set(d, -EBADMSG, "not a ward log (bad header)");
+		goto fail;
+	}
+	s->end = FILE_HDR;
+	r = load_tail(s, d);
+	flock(s->fd, LOCK_UN);
+	if (r < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	evlog_store_free(s);
+	return r;
+}
+
+int evlog_store_refresh(struct ward_evlog_store *s, struct ward_diag *d)
+{
+	int r = lock(s, (s->flags & WARD_STORE_RDONLY) ? LOCK_SH : LOCK_EX);
+
+	if (r < 0)
+		return r;
+	r = load_tail(s, d);
+	flock(s->fd, LOCK_UN);
+	return r;
+}
+
+static int frame_append(struct buf *b, const struct ward_evlog_record *r, uint64_t seq)
+{
+	size_t start = b->len, nlen = strlen(r->template_name);
+	uint8_t hdr[FRAME_HDR], check[FRAME_CHECK];
+	uint32_t plen = (uint32_t)(4 + 4 + nlen + 4 + r->data_len);
+	int err;
+
+	memcpy(hdr, FRAME_MAGIC, 4);
+	put_le32(hdr + 4, plen);
+	put_le64(hdr + 8, seq);
+	if ((err = buf_append(b, hdr, sizeof(hdr))) < 0 || (err = buf_append_le32(b, r->pcr)) < 0 ||
+	    (err = buf_append_le32(b, (uint32_t)nlen)) < 0 ||
+	    (err = buf_append(b, r->template_name, nlen)) < 0 ||
+	    (err = buf_append_le32(b, r->data_len)) < 0 ||
+	    (err = buf_append(b, r->data, r->data_len)) < 0)
+		return err;
+	if ((err = frame_check(b->data + start, b->len - start, check)) < 0)
+		return err;
+	return buf_append(b, check, sizeof(check));
+}
+
+int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
+		       struct ward_diag *d)
+{
+	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
+	struct buf b = { 0 };
+	int r;
+
+	if (s->flags & WARD_STORE_RDONLY)
+		return -EROFS;
+	if (n == 0 || n > WARD_APPEND_BATCH_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (evlog_template_is_legacy(recs[i].template_name) || recs[i].violation)
+			return -EINVAL;
+	r = lock(s, LOCK_EX);
+	if (r < 0)
+		return r;
+	r = load_tail(s, d); /* other writers' records come first */
+	if (r < 0)
+		goto out;
+	/* Everything that can fail happens before the write, so that a record on disk is always
+	 * a record in memory and in the registers. */
+	if ((r = evlog_reserve(&s->log, n)) < 0)
+		goto out;
+	memcpy(reg, s->reg, sizeof(reg));
+	for (size_t i = 0; i < n; i++)
+		if ((r = extend_into(s, reg, &recs[i])) < 0 ||
+		    (r = frame_append(&b, &recs[i], s->next_seq + i)) < 0)
+			goto out;
+	r = write_all_at(s->fd, b.data, b.len, (off_t)s->end);
+	if (r == 0 && fdatasync(s->fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* Nothing is reported; take back whatever reached the file. */
+		if (ftruncate(s->fd, (off_t)s->end) == 0)
+			(void)fdatasync(s->fd);
+		diag_set(d, r, "log append failed: %s", strerror(-r));
+		goto out;
+	}
+	memcpy(s->reg, reg, sizeof(reg));
+	for (size_t i = 0; i < n; i++) {
+		recs[i].src_pos = s->log.n;
+		(void)evlog_push(&s->log, &recs[i]); /* capacity reserved: cannot fail */
+	}
+	s->end += b.len;
+	s->next_seq += n;
+out:
+	buf_free(&b);
+	flock(s->fd, LOCK_UN);
+	return r;
+}
+
+const struct ward_evlog *evlog_store_log(const struct ward_evlog_store *s)
+{
+	return &s->log;
+}
+
+int evlog_store_register(const struct ward_evlog_store *s, enum ward_hash_alg bank, uint8_t *out)
+{
+	if (s->broken)
+		return s->broken;
+	if ((unsigned)bank >= __WARD_HASH_MAX || !(s->banks & (1u << bank)))
+		return -EINVAL;
+	memcpy(out, s->reg[bank], hash_alg_size(bank));
+	return 0;
+}
+
+uint64_t evlog_store_cut_bytes(const struct ward_evlog_store *s)
+{
+	return s->cut;
+}
+
+void evlog_store_free(struct ward_evlog_store *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	evlog_free(&s->log);
+	free(s);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The allowlist policy document: strict parse, digest index, and the writer used by scan. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup-ossl.h"
+#include "core/json.h"
+#include "ward/limits.h"
+#include "ward/policy.h"
+
+static int entry_cmp(const void *a, const void *b, void *size)
+{
+	return memcmp(((const struct ward_policy_entry *)a)->digest,
+		      ((const struct ward_policy_entry *)b)->digest, *(size_t *)size);
+}
+
+static int entry_cmp_path(const void *a, const void *b)
+{
+	return strcmp(((const struct ward_policy_entry *)a)->path,
+		      ((const struct ward_policy_entry *)b)->path);
+}
+
+void policy_free(struct ward_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_entries; i++)
+		free(p->entries[i].path);
+	free(p->entries);
+	free(p->name);
+	free(p);
+}
+
+int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struct ward_diag *d)
+{
+	static const char *const keys[] = { "ward_policy", "name", "version", "hash", "entries",
+					    NULL };
+	static const char *const entry_keys[] = { "digest", "path", NULL };
+	_cleanup_json_ json_t *root = NULL;
+	struct ward_policy *p = NULL;
+	const char *name, *hash;
+	uint64_t fmt;
+	json_t *entries, *e;
+	size_t i, dlen;
+	int r;
+
+	if ((r = json_parse_strict(buf, len, "policy", &root, d)) < 0 ||
+	    (r = json_only_keys(root, keys, "policy", d)) < 0 ||
+	    (r = json_req_u64(root, "ward_policy", "policy", &fmt, d)) < 0)
+		return r;
+	if (fmt != WARD_POLICY_FORMAT)
+		return diag_set(d, -EBADMSG, "policy: format %llu is not supported (expected %d)",
+				(unsigned long long)fmt, WARD_POLICY_FORMAT);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if ((r = json_req_string(root, "name", "policy", &name, d)) < 0 ||
+	    (r = json_req_u64(root, "version", "policy", &p->version, d)) < 0 ||
+	    (r = json_req_string(root, "hash", "policy", &hash, d)) < 0)
+		goto fail;
+	if (hash_alg_from_name(hash, &p->hash) < 0) {
+		r = diag_set(d, -EBADMSG, "policy: unknown hash \"%s\"", hash);
+		goto fail;
+	}
+	entries = json_object_get(root, "entries");
+	if (!json_is_array(entries)) {
+		r = diag_set(d, -EBADMSG, "policy: \"entries\" must be an array");
+		goto fail;
+	}
+	if (json_array_size(entries) > WARD_POLICY_ENTRIES_MAX) {
+		r = diag_set(d, -E2BIG, "policy: more than %u entries", WARD_POLICY_ENTRIES_MAX);
+		goto fail;
+	}
+	p->name = strdup(name);
+	p->entries = calloc(json_array_size(entries) + 1, sizeof(*p->entries));
+	if (!p->name || !p->entries) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	dlen = hash_alg_size(p->hash);
+	json_array_foreach(entries, i, e) {
+		struct ward_digest dg;
+		const char *ds, *path;
+		char what[48];
+
+		snprintf(what, sizeof(what), "policy: entry %zu", i);
+		if ((r = json_only_keys(e, entry_keys, what, d)) < 0 ||
+		    (r = json_req_string(e, "digest", what, &ds, d)) < 0 ||
+		    (r = json_req_string(e, "path", what, &path, d)) < 0)
+			goto fail;
+		if (measure_digest_parse(ds, &dg) < 0 || dg.alg != p->hash) {
+			r = diag_set(d, -EBADMSG, "%s: digest must be %s:<%zu lower-case hex digits>",
+				     what, hash, 2 * dlen);
+			goto fail;
+		}
+		memcpy(p->entries[p->n_entries].digest, dg.bytes, dlen);
+		p->entries[p->n_entries].path = strdup(path);
+		if (!p->entries[p->n_entries].path) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		p->n_entries++;
+	}
+	p->n_paths = p->n_entries;
+	/* Index by digest; several paths may share one (hard links, copies): keep the first. */
+	qsort_r(p->entries, p->n_entries, sizeof(*p->entries), entry_cmp, &dlen);
+	if (p->n_entries) {
+		size_t w = 1;
+		for (size_t k = 1; k < p->n_entries; k++) {
+			if (memcmp(p->entries[k].digest, p->entries[w - 1].digest, dlen) == 0) {
+				free(p->entries[k].path);
+				continue;
+			}
+			p->entries[w++] = p->entries[k];
+		}
+		p->n_entries = w;
+	}
+	hash_buf(WARD_HASH_SHA256, buf, len, p->file_digest);
+	*ret = p;
+	return 0;
+fail:
+	policy_free(p);
+	return r;
+}
+
+const struct ward_policy_entry *policy_lookup(const struct ward_policy *p, const char *alg,
+					      const uint8_t *digest, size_t len)
+{
+	size_t lo = 0, hi = p->n_entries, dlen = hash_alg_size(p->hash);
+
+	if (strcmp(alg, hash_alg_name(p->hash)) != 0 || len != dlen)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(digest, p->entries[mid].digest, dlen);
+
+		if (c == 0)
+			return &p->entries[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+int policy_builder_add(struct ward_policy_builder *b, const uint8_t *digest, const char *path)
+{
+	if (b->n >= WARD_POLICY_ENTRIES_MAX)
+		return -E2BIG;
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 256;
+		struct ward_policy_entry *ne = realloc(b->entries, ncap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		b->entries = ne;
+		b->cap = ncap;
+	}
+	memcpy(b->entries[b->n].digest, digest, hash_alg_size(b->hash));
+	b->entries[b->n].path = strdup(path);
+	if (!b->entries[b->n].path)
+		return -ENOMEM;
+	b->n++;
+	return 0;
+}
+
+int policy_builder_write(const struct ward_policy_builder *b, const char *name, uint64_t version,
+			 char **ret_text)
+{
+	_cleanup_json_ json_t *root = NULL, *arr = json_array();
+	char *text;
+
+	if (!arr)
+		return -ENOMEM;
+	qsort(b->entries, b->n, sizeof(*b->entries), entry_cmp_path);
+	for (size_t i = 0; i < b->n; i++) {
+		struct ward_digest dg = { .alg = b->hash };
+		char ds[WARD_DIGEST_STR_MAX];
+
+		if (i > 0 && strcmp(b->entries[i].path, b->entries[i - 1].path) == 0)
+			continue;
+		memcpy(dg.bytes, b->entries[i].digest, hash_alg_size(b->hash));
+		measure_digest_format(&dg, ds);
+		if (json_array_append_new(arr, json_pack("{s:s, s:s}", "digest", ds, "path",
+							 b->entries[i].path)) < 0)
+			return -ENOMEM;
+	}
+	root = json_pack("{s:i, s:s, s:I, s:s, s:O}", "ward_policy", WARD_POLICY_FORMAT, "name",
+			 name, "version", (json_int_t)version, "hash", hash_alg_name(b->hash),
+			 "entries", arr);
+	if (!root)
+		return -ENOMEM;
+	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -ENOMEM;
+	*ret_text = text;
+	return 0;
+}
+
+void policy_builder_free(struct ward_policy_builder *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->entries[i].path);
+	free(b->entries);
+	memset(b, 0, sizeof(*b));
+}

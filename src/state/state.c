@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * State directory layout (0700, owned by the monitor's uid):
+ *   state.json    settings fixed at creation: attester, banks, PCR, file hash
+ *   log           the measurement log (evlog/store.c)
+ *   soft-key.pem  the soft attester's key (0600), when the attester is soft
+ *   lock          flock(2) taken while the directory is first set up
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cleanup-ossl.h"
+#include "core/json.h"
+#include "ward-config.h"
+#include "ward/state.h"
+
+#define STATE_CONFIG "state.json"
+#define STATE_LOG "log"
+#define STATE_LOCK "lock"
+#define DEFAULT_BANKS ((1u << WARD_HASH_SHA1) | (1u << WARD_HASH_SHA256))
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_config(struct ward_state *s)
+{
+	_cleanup_json_ json_t *banks = json_array(), *root = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+		if (s->banks & (1u << a))
+			json_array_append_new(banks, json_string(hash_alg_name(a)));
+	root = json_pack("{s:i, s:s, s:O, s:i, s:s, s:s}", "ward_state", 1, "attester",
+			 s->attester_type, "banks", banks, "pcr", (json_int_t)s->pcr, "file_hash",
+			 hash_alg_name(s->file_hash), "created_by", "ward " WARD_VERSION);
+	if (!root)
+		return -ENOMEM;
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	return write_file_atomic(s->dirfd, STATE_CONFIG, text, strlen(text), 0600);
+}
+
+static int read_config(struct ward_state *s, struct ward_diag *d)
+{
+	static const char *const keys[] = { "ward_state", "attester", "banks", "pcr", "file_hash",
+					    "created_by", NULL };
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_json_ json_t *root = NULL;
+	const char *att, *fh, *created;
+	uint64_t ver, pcr;
+	json_t *banks, *b;
+	size_t len, i;
+	int r;
+
+	fd = openat(s->dirfd, STATE_CONFIG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if ((r = read_fd_full(fd, 64 << 10, &buf, &len)) < 0)
+		return diag_set(d, r, "%s/%s: %s", s->path, STATE_CONFIG, strerror(-r));
+	if ((r = json_parse_strict(buf, len, STATE_CONFIG, &root, d)) < 0 ||
+	    (r = json_only_keys(root, keys, STATE_CONFIG, d)) < 0 ||
+	    (r = json_req_u64(root, "ward_state", STATE_CONFIG, &ver, d)) < 0 ||
+	    (r = json_req_string(root, "attester", STATE_CONFIG, &att, d)) < 0 ||
+	    (r = json_req_u64(root, "pcr", STATE_CONFIG, &pcr, d)) < 0 ||
+	    (r = json_req_string(root, "file_hash", STATE_CONFIG, &fh, d)) < 0 ||
+	    (r = json_req_string(root, "created_by", STATE_CONFIG, &created, d)) < 0)
+		return r;
+	if (ver != 1 || !attest_type_known(att) || pcr > 23 ||
+	    hash_alg_from_name(fh, &s->file_hash) < 0)
+		return diag_set(d, -EBADMSG, "%s/%s: unsupported settings", s->path, STATE_CONFIG);
+	banks = json_object_get(root, "banks");
+	if (!json_is_array(banks) || json_array_size(banks) == 0)
+		return diag_set(d, -EBADMSG, "%s/%s: \"banks\" must be a non-empty array", s->path,
+				STATE_CONFIG);
+	json_array_foreach(banks, i, b) {
+		enum ward_hash_alg a;
+
+		if (!json_is_string(b) || hash_alg_from_name(json_string_value(b), &a) < 0)
+			return diag_set(d, -EBADMSG, "%s/%s: unknown bank", s->path, STATE_CONFIG);
+		s->banks |= 1u << a;
+	}
+	snprintf(s->attester_type, sizeof(s->attester_type), "%s", att);
+	s->pcr = (uint32_t)pcr;
+	return 0;
+}
+
+/*
+ * The directory holds the log and the attester key: anyone else who can write it can forge
+ * or destroy evidence, so a group- or world-writable or foreign-owned directory is refused.
+ */
+static int check_dir(struct ward_state *s, struct ward_diag *d)
+{
+	struct stat st;
+
+	if (fstat(s->dirfd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return diag_set(d, -EPERM,
+				"state dir %s must be owned by uid %u and not writable by group or "
+				"others (mode %04o, uid %u)",
+				s->path, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
+				(unsigned)st.st_uid);
+	return 0;
+}
+
+int state_open(const char *path, const char *attester, unsigned flags, struct ward_state **ret,
+	       struct ward_diag *d)
+{
+	struct ward_state *s;
+	_cleanup_close_ int lockfd = -EBADF;
+	int r;
+
+	if (attester && !attest_type_known(attester))
+		return diag_set(d, -EINVAL, "unknown attester '%s' (soft, tpm, tsm)", attester);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dirfd = -EBADF;
+	s->path = strdup(path);
+	if (!s->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (!(flags & WARD_STATE_READONLY) && (r = mkdir_p(path, 0700)) < 0) {
+		diag_set(d, r, "cannot create state dir %s: %s", path, strerror(-r));
+		goto fail;
+	}
+	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		r = diag_set(d, -errno, "cannot open state dir %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((r = check_dir(s, d)) < 0)
+		goto fail;
+
+	if (!(flags & WARD_STATE_READONLY)) {
+		lockfd = openat(s->dirfd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+			r = diag_set(d, -errno, "cannot lock %s/%s: %s", path, STATE_LOCK, strerror(errno));
+			goto fail;
+		}
+	}
+	r = read_config(s, d);
+	if (r == -ENOENT && !(flags & WARD_STATE_READONLY)) {
+		/* First use: the attester is fixed now, for the life of this log. */
+		snprintf(s->attester_type, sizeof(s->attester_type), "%s",
+			 attester ? attester : attest_default_type());
+		s->banks = DEFAULT_BANKS;
+		s->pcr = WARD_IMA_PCR;
+		s->file_hash = WARD_HASH_SHA256;
+		r = write_config(s);
+		if (r < 0)
+			diag_set(d, r, "cannot write %s/%s: %s", path, STATE_CONFIG, strerror(-r));
+	} else if (r == -ENOENT) {
+		diag_set(d, r, "%s is not a ward state dir (no %s)", path, STATE_CONFIG);
+	}
+	if (r < 0)
+		goto fail;
+	if (attester && strcmp(attester, s->attester_type) != 0) {
+		r = diag_set(d, -EEXIST,
+			     "state dir %s was created with the %s attester; refusing %s (one log "
+			     "never mixes roots of trust: use another --state-dir)",
+			     path, s->attester_type, attester);
+		goto fail;
+	}
+	r = evlog_store_open(s->dirfd, STATE_LOG, s->banks, s->pcr,
+			     (flags & WARD_STATE_READONLY) ? WARD_STORE_RDONLY : 0, &s->log, d);
+	if (r == -ENOENT && (flags & WARD_STATE_READONLY))
+		diag_set(d, r, "%s has no log yet", path);
+	if (r < 0) {
+		diag_prefix(d, "%s/%s: ", path, STATE_LOG);
+		goto fail;
+	}
+	if ((flags & WARD_STATE_ATTESTER) && (r = attest_open(s->attester_type, s->dirfd, &s->att, d)) < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	state_close(s);
+	return r;
+}
+
+int state_append(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
+		 struct ward_diag *d)
+{
+	const struct ward_evlog *log;
+	size_t first;
+	int r;
+
+	r = evlog_store_append(s->log, recs, n, d);
+	if (r < 0 || !s->att)
+		return r;
+	/* Durable first, then mirrored: a crash in between leaves records the register lacks,
+	 * which a restart can replay; never a register value no record explains. */
+	log = evlog_store_log(s->log);
+	first = log->n - n;
+	for (size_t i = first; i < log->n; i++)
+		if ((r = attest_extend(s->att, &log->rec[i], d)) < 0)
+			return r;
+	return 0;
+}
+
+int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, uint64_t first_record,
+		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d)
+{
+	struct ward_quote_msg m = { 0 };
+	const struct ward_evlog *log;
+	int r;
+
+	if (!s->att)
+		return -EINVAL;
+	if (nonce_len == 0 || nonce_len > WARD_NONCE_MAX)
+		return -EINVAL;
+	if ((r = evlog_store_refresh(s->log, d)) < 0)
+		return r;
+	log = evlog_store_log(s->log);
+	if (first_record > log->n)
+		return diag_set(d, -ERANGE, "the log has %zu records; cannot start at %llu", log->n,
+				(unsigned long long)first_record);
+	snprintf(m.ward_version, sizeof(m.ward_version), "%s", WARD_VERSION);
+	memcpy(m.nonce, nonce, nonce_len);
+	m.nonce_len = nonce_len;
+	m.pcr = s->pcr;
+	m.first_record = first_record;
+	m.record_count = log->n;
+	m.banks = s->banks;
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+		if ((s->banks & (1u << a)) && (r = evlog_store_register(s->log, a, m.reg[a])) < 0)
+			return r;
+	r = attest_quote(s->att, &m, ret_quote, d);
+	if (r < 0)
+		return r;
+	*ret_msg = m;
+	return 0;
+}
+
+void state_close(struct ward_state *s)
+{
+	if (!s)
+		return;
+	attest_close(s->att);
+	evlog_store_free(s->log);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->path);
+	free(s);
+}
