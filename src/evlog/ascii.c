@@ -179,6 +179,11 @@ static int parse_line(const char *line, size_t len, uint64_t lineno, struct ward
 	p = sp ? sp + 1 : end;
 
 	for (int i = 0; i < nf; i++) {
+		if (field_text(ids[i]) == FT_NONE)
+			return diag_set(d, -EOPNOTSUPP,
+					"line %lu: template %s: field %s has no text form ward can "
+					"parse (use the binary list)",
+					(unsigned long)lineno, name, evlog_field_name(ids[i]));
 		if (field_text(ids[i]) == FT_STRING) {
 			if (sidx >= 0)
 				return diag_set(d, -EOPNOTSUPP, "line %lu: template %s has two text fields",
