@@ -315,15 +315,36 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 				    (unsigned long long)o->prior->records,
 				    (unsigned long long)first)) < 0)
 			return r;
+	} else if (first == 0 && o->prior && o->prior->records > res->log.n) {
+		/* A full log shorter than what this verifier already saw: records were lost. */
+		res->registers_ok = false;
+		if ((r = add_reason(res, "the log has %zu records, fewer than the %llu of the prior "
+					 "verification: records were removed",
+				    res->log.n, (unsigned long long)o->prior->records)) < 0)
+			return r;
 	} else {
 		for (unsigned a = 0; a < __WARD_HASH_MAX; a++) {
 			uint8_t reg[WARD_HASH_MAX_SIZE] = { 0 };
+			size_t done = 0;
 
 			if (!(res->msg.banks & (1u << a)))
 				continue;
-			if (first > 0)
+			if (first > 0) {
 				memcpy(reg, o->prior->reg[a], hash_alg_size(a));
-			if ((r = evlog_replay(&res->log, 0, res->log.n, res->msg.pcr, a, reg)) < 0)
+			} else if (o->prior && (o->prior->banks & (1u << a))) {
+				/* A full log given with a prior state must extend it. */
+				done = (size_t)o->prior->records;
+				if ((r = evlog_replay(&res->log, 0, done, res->msg.pcr, a, reg)) < 0)
+					return r;
+				if (memcmp(reg, o->prior->reg[a], hash_alg_size(a)) != 0) {
+					res->registers_ok = false;
+					if ((r = add_reason(res, "the first %zu records do not replay to "
+								 "the prior %s register: the log was rewritten",
+							    done, hash_alg_name(a))) < 0)
+						return r;
+				}
+			}
+			if ((r = evlog_replay(&res->log, done, res->log.n - done, res->msg.pcr, a, reg)) < 0)
 				return r;
 			memcpy(res->next.reg[a], reg, hash_alg_size(a));
 			if (memcmp(reg, res->msg.reg[a], hash_alg_size(a)) != 0) {

@@ -292,6 +292,22 @@ static void test_incremental(void **state)
 	assert_int_equal(verify(ev3, strlen(ev3), f, NULL, &wrong, &res2), 0);
 	assert_int_equal(res2.verdict, WARD_VERDICT_FAIL);
 	verify_result_clear(&res2);
+	/* a full log checked against the prior: it must extend it */
+	assert_int_equal(verify(ev3 = (free(ev3), evidence(f, 0)), strlen(ev3), f, NULL, &res1.next,
+				&res2), 0);
+	assert_int_equal(res2.verdict, WARD_VERDICT_PASS);
+	verify_result_clear(&res2);
+	wrong = res1.next;
+	wrong.reg[WARD_HASH_SHA1][3] ^= 1;
+	assert_int_equal(verify(ev3, strlen(ev3), f, NULL, &wrong, &res2), 0);
+	assert_int_equal(res2.verdict, WARD_VERDICT_FAIL);
+	verify_result_clear(&res2);
+	wrong = res1.next;
+	wrong.records = 1000;
+	assert_int_equal(verify(ev3, strlen(ev3), f, NULL, &wrong, &res2), 0);
+	assert_int_equal(res2.verdict, WARD_VERDICT_FAIL);
+	assert_non_null(strstr(res2.reasons[0], "removed"));
+	verify_result_clear(&res2);
 	verify_result_clear(&res1);
 }
 
