@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli-state.h"
 #include "cli/cli.h"
 #include "core/cleanup-ossl.h"
 #include "ward/decision.h"
@@ -158,17 +159,6 @@ static int log_replay(int argc, char **argv)
 	return ret;
 }
 
-static int open_state_ro(struct ward_state **ret)
-{
-	struct ward_diag d = { { 0 } };
-	int r = state_open(cli_state_dir(), cli_global.attester, WARD_STATE_READONLY, ret, &d);
-
-	if (r < 0)
-		return cli_error(r == -EUCLEAN ? EXIT_VERDICT : EXIT_USAGE, "%s",
-				 d.msg[0] ? d.msg : strerror(-r));
-	return 0;
-}
-
 static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 {
 	json_t *o = json_object();
@@ -268,10 +258,8 @@ static int log_show(int argc, char **argv)
 			json = true;
 			break;
 		case 's':
-			cli_global.state_dir = optarg;
-			break;
 		case 'A':
-			cli_global.attester = optarg;
+			cli_parse_common(c, optarg);
 			break;
 		case 'h':
 			usage_log(stdout);
@@ -282,7 +270,7 @@ static int log_show(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_error(EXIT_USAGE, "log show: unexpected argument '%s'", argv[optind]);
-	if ((r = open_state_ro(&s)))
+	if ((r = cli_open_state(WARD_STATE_READONLY, &s)))
 		return r;
 	log = evlog_store_log(s->log);
 	if (json) {
@@ -337,10 +325,8 @@ static int log_export(int argc, char **argv)
 			out = optarg;
 			break;
 		case 's':
-			cli_global.state_dir = optarg;
-			break;
 		case 'A':
-			cli_global.attester = optarg;
+			cli_parse_common(c, optarg);
 			break;
 		case 'h':
 			usage_log(stdout);
@@ -355,7 +341,7 @@ static int log_export(int argc, char **argv)
 		return cli_error(EXIT_USAGE, "log export: -o FILE is required ('-' for stdout)");
 	if (optind != argc)
 		return cli_error(EXIT_USAGE, "log export: unexpected argument '%s'", argv[optind]);
-	if ((r = open_state_ro(&s)))
+	if ((r = cli_open_state(WARD_STATE_READONLY, &s)))
 		return r;
 	r = strcmp(format, "binary") == 0 ? evlog_write_binary(evlog_store_log(s->log), 0, bank, &b)
 					  : evlog_write_ascii(evlog_store_log(s->log), 0, bank, &b);

@@ -15,15 +15,20 @@
 
 struct cli_global cli_global;
 
+static void vmsg(const char *fmt, va_list ap)
+{
+	fputs("ward: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cli_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ward: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -31,11 +36,9 @@ void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ward: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 const char *cli_state_dir(void)

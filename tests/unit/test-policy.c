@@ -155,12 +155,48 @@ static void test_tree_walk(void **state)
 	test_rmtree(dir);
 }
 
+/* Both read strategies (inline below 4 MiB, pipelined above) hash exactly the file's bytes. */
+static void test_measure_sizes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 131071, 131072, 131073, (4u << 20) - 1, 4u << 20,
+					(5u << 20) + 17 };
+	char *dir = test_tmpdir(), p[512];
+	uint8_t *data = malloc((5u << 20) + 17);
+
+	for (size_t i = 0; i < (5u << 20) + 17; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct ward_digest dg[__WARD_HASH_MAX];
+		uint8_t want[64];
+		uint64_t size = 99;
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/f%zu", dir, k);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(write_all(fd, data, sizes[k]), 0);
+		close(fd);
+		fd = measure_open_regular(AT_FDCWD, p);
+		assert_true(fd >= 0);
+		assert_int_equal(measure_fd(fd, 1u << WARD_HASH_SHA1 | 1u << WARD_HASH_SHA384, dg, &size),
+				 0);
+		close(fd);
+		assert_int_equal(size, sizes[k]);
+		assert_int_equal(hash_buf(WARD_HASH_SHA1, data, sizes[k], want), 0);
+		assert_memory_equal(dg[WARD_HASH_SHA1].bytes, want, 20);
+		assert_int_equal(hash_buf(WARD_HASH_SHA384, data, sizes[k], want), 0);
+		assert_memory_equal(dg[WARD_HASH_SHA384].bytes, want, 48);
+	}
+	free(data);
+	test_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_builder_lookup),
 		cmocka_unit_test(test_tree_walk),
+		cmocka_unit_test(test_measure_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

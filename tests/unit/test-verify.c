@@ -293,8 +293,9 @@ static void test_incremental(void **state)
 	assert_int_equal(res2.verdict, WARD_VERDICT_FAIL);
 	verify_result_clear(&res2);
 	/* a full log checked against the prior: it must extend it */
-	assert_int_equal(verify(ev3 = (free(ev3), evidence(f, 0)), strlen(ev3), f, NULL, &res1.next,
-				&res2), 0);
+	free(ev3);
+	ev3 = evidence(f, 0);
+	assert_int_equal(verify(ev3, strlen(ev3), f, NULL, &res1.next, &res2), 0);
 	assert_int_equal(res2.verdict, WARD_VERDICT_PASS);
 	verify_result_clear(&res2);
 	wrong = res1.next;
