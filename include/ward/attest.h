@@ -41,6 +41,12 @@ const char *attest_default_type(void);
 bool attest_type_known(const char *type);
 
 /**
+ * attest_available() - can this build and machine provide attester @type?
+ * Return: 0, -EINVAL for an unknown type, -EOPNOTSUPP (with the reason in @d).
+ */
+int attest_available(const char *type, struct ward_diag *d);
+
+/**
  * attest_open() - open the attester @type whose keys live in @state_dirfd (creating them on
  * first use).
  * @type: "soft", "tpm" or "tsm".

@@ -29,17 +29,24 @@ const char *attest_default_type(void)
 	return access("/dev/tpmrm0", F_OK) == 0 ? "tpm" : "soft";
 }
 
-int attest_open(const char *type, int state_dirfd, struct ward_attester **ret, struct ward_diag *d)
+int attest_available(const char *type, struct ward_diag *d)
 {
-	struct ward_attester *a;
-	int r;
-
 	if (!attest_type_known(type))
 		return diag_set(d, -EINVAL, "unknown attester '%s' (soft, tpm, tsm)", type);
 	if (strcmp(type, "soft") != 0)
 		return diag_set(d, -EOPNOTSUPP,
 				"the %s attester is not part of this build yet (ward %s has the soft "
 				"attester only)", type, WARD_VERSION);
+	return 0;
+}
+
+int attest_open(const char *type, int state_dirfd, struct ward_attester **ret, struct ward_diag *d)
+{
+	struct ward_attester *a;
+	int r;
+
+	if ((r = attest_available(type, d)) < 0)
+		return r;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;

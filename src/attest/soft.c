@@ -59,7 +59,7 @@ static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_bio_ BIO *bio = NULL;
 	struct soft *s;
-	struct stat st;
+	mode_t mode = 0;
 	int r;
 
 	fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -71,14 +71,11 @@ static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
 	}
 	if (fd < 0)
 		return diag_set(d, -errno, "cannot open %s: %s", SOFT_KEY_FILE, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid())
-		return diag_set(d, -EPERM,
-				"%s must be a regular file owned by uid %u with mode 0600 (is %04o, "
-				"uid %u): refusing a key others could read or replace",
-				SOFT_KEY_FILE, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
-				(unsigned)st.st_uid);
+	if ((r = fd_check_owned(fd, 077, &mode)) < 0)
+		return diag_set(d, r,
+				"%s must be a regular file owned by uid %u with mode 0600 (is %04o): "
+				"refusing a key others could read or replace",
+				SOFT_KEY_FILE, (unsigned)geteuid(), (unsigned)mode);
 	bio = BIO_new_fd(fd, BIO_NOCLOSE);
 	s = calloc(1, sizeof(*s));
 	if (!bio || !s) {

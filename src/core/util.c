@@ -259,3 +259,16 @@ void buf_free(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (ret_mode)
+		*ret_mode = st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & forbidden))
+		return -EPERM;
+	return 0;
+}

@@ -112,6 +112,20 @@ int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, 
  */
 int fsync_parent_dir(const char *path);
 
+/**
+ * fd_check_owned() - is @fd a regular file owned by the effective uid with none of the
+ * permission bits in @forbidden (e.g. 022: not writable by group or others)?
+ * @fd: an open file.
+ * @forbidden: mode bits that must be clear.
+ * @ret_mode: the file's mode, for messages (may be NULL).
+ *
+ * State files (the log, the settings, the attester key) are refused when another user could
+ * have written them: evidence signed over a log someone else appended to is worthless.
+ *
+ * Return: 0, -EPERM, or the fstat(2) errno.
+ */
+int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode);
+
 /** le32/le64 helpers: the log's on-disk integers are little-endian on every host. */
 static inline uint32_t get_le32(const uint8_t *p)
 {

@@ -318,6 +318,10 @@ int evlog_write_ascii(const struct ward_evlog *log, size_t first, enum ward_hash
 			err = 0;
 			switch (field_text(r->field_id[f])) {
 			case FT_STRING:
+				/* One line per record: a name with a newline would forge a second
+				 * record in the text. The binary format has no such problem. */
+				if (memchr(v, '\n', n))
+					return -EILSEQ;
 				/* n-ng carries its NUL; the legacy name does not */
 				err = buf_append(out, v, legacy ? n : (n ? n - 1 : 0));
 				break;

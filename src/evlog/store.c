@@ -231,6 +231,15 @@ int evlog_store_open(int dirfd, const char *name, unsigned banks, uint32_t pcr, 
 		r = diag_set(d, -errno, "cannot open log: %s", strerror(errno));
 		goto fail;
 	}
+	{
+		mode_t mode;
+
+		if ((r = fd_check_owned(s->fd, 022, &mode)) < 0) {
+			diag_set(d, r, "must be a regular file owned by uid %u and not writable by "
+				       "group or others (mode %04o)", (unsigned)geteuid(), (unsigned)mode);
+			goto fail;
+		}
+	}
 	r = lock(s, (flags & WARD_STORE_RDONLY) ? LOCK_SH : LOCK_EX);
 	if (r < 0)
 		goto fail;

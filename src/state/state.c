@@ -6,7 +6,9 @@
  *   soft-key.pem  the soft attester's key (0600), when the attester is soft
  *   lock          flock(2) taken while the directory is first set up
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,9 @@ static int read_config(struct ward_state *s, struct ward_diag *d)
 	fd = openat(s->dirfd, STATE_CONFIG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
+	if (fd_check_owned(fd, 022, NULL) < 0)
+		return diag_set(d, -EPERM, "%s/%s must be owned by uid %u and not writable by group "
+					   "or others", s->path, STATE_CONFIG, (unsigned)geteuid());
 	if ((r = read_fd_full(fd, 64 << 10, &buf, &len)) < 0)
 		return diag_set(d, r, "%s/%s: %s", s->path, STATE_CONFIG, strerror(-r));
 	if ((r = json_parse_strict(buf, len, STATE_CONFIG, &root, d)) < 0 ||
@@ -105,6 +110,49 @@ static int read_config(struct ward_state *s, struct ward_diag *d)
 	snprintf(s->attester_type, sizeof(s->attester_type), "%s", att);
 	s->pcr = (uint32_t)pcr;
 	return 0;
+}
+
+/*
+ * A process killed between writing a temp file and renaming it leaves "NAME.tmp.PID" (or the
+ * key's "soft-key.pem.new.PID") behind. Under the state lock, those of dead processes are
+ * removed; a key copy is overwritten first, since it holds the private key.
+ */
+static void remove_stale_temps(int dirfd)
+{
+	_cleanup_close_ int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+
+	if (!dir)
+		return;
+	dfd = -EBADF; /* owned by dir now */
+	while ((de = readdir(dir))) {
+		const char *dot = strrchr(de->d_name, '.');
+		char *end;
+		long pid;
+
+		if (!dot || (!strstr(de->d_name, ".tmp.") && !strstr(de->d_name, ".new.")))
+			continue;
+		pid = strtol(dot + 1, &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (strncmp(de->d_name, "soft-key.pem", 12) == 0) {
+			int fd = openat(dirfd, de->d_name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+			struct stat st;
+
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+				static const uint8_t zeros[4096];
+				for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(zeros))
+					if (write(fd, zeros, sizeof(zeros)) < 0)
+						break;
+				(void)fsync(fd);
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+		unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(dir);
 }
 
 /*
@@ -163,11 +211,20 @@ int state_open(const char *path, const char *attester, unsigned flags, struct wa
 			goto fail;
 		}
 	}
+	if (!(flags & WARD_STATE_READONLY))
+		remove_stale_temps(s->dirfd);
 	r = read_config(s, d);
 	if (r == -ENOENT && !(flags & WARD_STATE_READONLY)) {
-		/* First use: the attester is fixed now, for the life of this log. */
+		/* First use: the attester is fixed now, for the life of this log; only one this
+		 * build can provide, so that a failed first use leaves nothing fixed. */
 		snprintf(s->attester_type, sizeof(s->attester_type), "%s",
 			 attester ? attester : attest_default_type());
+		r = attest_available(s->attester_type, d);
+		if (r < 0 && !attester)
+			diag_set(d, r, "this machine has a TPM (/dev/tpmrm0) but this build has no tpm "
+				       "attester: pass --attester soft to use a software key, knowingly");
+		if (r < 0)
+			goto fail;
 		s->banks = DEFAULT_BANKS;
 		s->pcr = WARD_IMA_PCR;
 		s->file_hash = WARD_HASH_SHA256;

@@ -38,6 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 /**
+ * fuzz_guarded_copy() - a copy of the input whose last byte ends a page followed by an unmapped
+ * one, so that a read past the end faults even inside uninstrumented libc (guard.c).
+ * @data: the input.
+ * @size: its length, at most FUZZ_INPUT_MAX.
+ *
+ * Return: the copy, valid until the next call.
+ */
+const uint8_t *fuzz_guarded_copy(const uint8_t *data, size_t size);
+
+/**
  * fuzz_use_log() - do with a parsed log what the verifier and `ward log` do: check the template
  * digests, replay the log into every bank, and read each record's fields, name, file digest and
  * decision.
@@ -47,9 +57,9 @@ void fuzz_use_log(const struct ward_evlog *log);
 
 /**
  * fuzz_binary_round_trip() - @log written in the kernel's binary format in its own bank must
- * parse back to the same records (PCR, template, data, violation) whose template digests all
- * check; and when every digest of @log checked, the bytes written must be @orig exactly, since
- * the binary format has one spelling per list.
+ * parse back to the same records (PCR, template, data, violation), each carrying the template
+ * digest of its data; and when @log checked, the copy must check, and the bytes written must be
+ * @orig exactly, since the binary format has one spelling per list.
  * @log: a log a parser accepted.
  * @orig: the binary list @log was parsed from in its own bank, or NULL (ASCII source).
  * @orig_len: its length.

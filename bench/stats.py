@@ -1,0 +1,726 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Statistics and markdown for bench/: turns hyperfine's JSON exports and the benchmarks' own
+measurements (bench/results/raw/) into the tables in bench/results/.
+
+Every number in a table is traceable: each row names the exact command, and the raw per-run
+times stay in bench/results/raw/. Medians, not means: a VM's scheduler hiccups land in the
+tail, and the spread columns (min/max, IQR) show how large that tail was.
+
+usage:
+  stats.py facts WARD ROOT WORK          machine facts as JSON on stdout
+  stats.py meta OUT KEY=STR|KEY:=JSON|KEY@=FILE...
+                                         write a small JSON object (for the shell scripts);
+                                         KEY@=FILE is the list of FILE's lines
+  stats.py load OUT [OWN_CPU_SECONDS]    snapshot of what runs on the machine (CPU ticks, PSI)
+  stats.py digest|replay|append RAW RESULTS
+  stats.py index RAW RESULTS             results/README.md from the per-benchmark summaries
+"""
+import datetime
+import glob
+import hashlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+MB = 1e6  # MB/s means 10^6 bytes per second, the unit of openssl speed ("1000s of bytes")
+
+
+# ---------------------------------------------------------------- statistics and formatting
+
+def summary(xs):
+    xs = sorted(xs)
+    if len(xs) >= 2:
+        q1, _, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    else:
+        q1 = q3 = xs[0]
+    return {"n": len(xs), "median": statistics.median(xs), "min": xs[0], "max": xs[-1],
+            "q1": q1, "q3": q3, "mean": statistics.fmean(xs)}
+
+
+def sig(x, digits=4):
+    """x with `digits` significant digits, without scientific notation."""
+    if x == 0:
+        return "0"
+    mag = len(str(int(abs(x)))) if abs(x) >= 1 else 0
+    if abs(x) < 1:
+        s = "%.*g" % (digits, x)
+        return s if "e" not in s else "%.*f" % (digits + 3, x)
+    return "{:,.{p}f}".format(x, p=max(0, digits - mag))
+
+
+def ms(seconds):
+    return sig(seconds * 1e3)
+
+
+def pct(r):
+    return "%.1f%%" % (100 * r)
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def abbrev(cmd):
+    """A run of numbered file arguments (DIR/f0000 DIR/f0001 ...) shown as its first and last;
+    the full command stays in raw/*-commands.txt and the hyperfine export."""
+    def repl(m):
+        names = m.group(0).split()
+        return "%s … %s (%d files)" % (names[0], names[-1], len(names))
+    return re.sub(r"(?:\S+/f\d{4} ){2,}\S+/f\d{4}", repl, cmd)
+
+
+def code(s):
+    return "`" + abbrev(s).replace("|", "\\|") + "`"
+
+
+def commands_block(cmds):
+    return "\n## Exact commands\n\n```\n" + "\n".join(abbrev(c) for c in cmds) + "\n```\n"
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def hf(raw, name):
+    """hyperfine export(s) of NAME: NAME.json, or the rounds NAME-r1.json, NAME-r2.json, ...
+    pooled command by command (the same commands in the same order in every round). Each
+    result gets its summary under 's' and, for rounds, the per-round summaries under
+    'rounds'."""
+    paths = sorted(glob.glob(os.path.join(raw, name + "-r*.json")),
+                   key=lambda p: int(re.search(r"-r(\d+)\.json$", p).group(1)))
+    if not paths:
+        paths = [os.path.join(raw, name + ".json")]
+    per = [load(p)["results"] for p in paths]
+    out = []
+    for i, first in enumerate(per[0]):
+        rs = [res[i] for res in per]
+        for r in rs:
+            if r["command"] != first["command"]:
+                raise SystemExit("%s: rounds ran different commands" % name)
+            if any(c != 0 for c in r.get("exit_codes", [])):
+                raise SystemExit("%s: %s exited non-zero" % (name, r["command"]))
+        times = [t for r in rs for t in r["times"]]
+        n = len(times)
+        out.append({"command": first["command"], "times": times, "s": summary(times),
+                    "user": sum(r["user"] * len(r["times"]) for r in rs) / n,
+                    "system": sum(r["system"] * len(r["times"]) for r in rs) / n,
+                    "rounds": [summary(r["times"]) for r in rs]})
+    return out
+
+
+def timing_cells(s):
+    """median, min, max, IQR (all in ms)."""
+    return [ms(s["median"]), ms(s["min"]), ms(s["max"]), "%s–%s" % (ms(s["q1"]), ms(s["q3"]))]
+
+
+def rel(path, root):
+    return os.path.relpath(path, root) if path.startswith(root + "/") else path
+
+
+def header(title, facts, what):
+    return ("# %s\n\n" % title +
+            "Generated %s by %s on %s, %s CPUs (%s guest), kernel %s, %s; every command ran "
+            "at nice %d. Machine details: [README.md](README.md). Raw per-run data: `raw/`.\n\n"
+            % (facts["date"], code(what), facts["cpu_model"], facts["nproc"],
+               facts["hypervisor"], facts["kernel"], facts["openssl"], facts.get("nice", 0)))
+
+
+def save_summary(raw, name, s):
+    with open(os.path.join(raw, name + "-summary.json"), "w") as f:
+        json.dump(s, f, indent=1)
+        f.write("\n")
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- facts and meta
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def cmd_facts(ward, root, work):
+    cpu = ""
+    for line in sh("lscpu").splitlines():
+        if line.startswith("Model name:"):
+            cpu = line.split(":", 1)[1].strip()
+    hv = ""
+    for line in sh("lscpu").splitlines():
+        if line.startswith("Hypervisor vendor:"):
+            hv = line.split(":", 1)[1].strip()
+    flags = open("/proc/cpuinfo").read()
+    mem = [l for l in open("/proc/meminfo") if l.startswith("MemTotal")]
+    with open(ward, "rb") as f:
+        ward_sha = hashlib.sha256(f.read()).hexdigest()
+    dirty = sh("git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", "src",
+               "include", "meson.build")
+    facts = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "nproc": sh("nproc"),
+        "cpu_model": cpu or platform.processor(),
+        "cpu_sha_ni": " sha_ni " in flags or " sha_ni\n" in flags,
+        "cpu_avx512f": " avx512f " in flags,
+        "hypervisor": hv or "none",
+        "mem_total": mem[0].split(":", 1)[1].strip() if mem else "",
+        "kernel": sh("uname", "-r"),
+        "openssl": sh("openssl", "version"),
+        "hyperfine": sh("hyperfine", "--version"),
+        "evmctl": sh("evmctl", "--version"),
+        "coreutils": sh("sha256sum", "--version").splitlines()[0] if sh("sha256sum", "--version") else "",
+        "python": platform.python_version(),
+        "nice": os.nice(0),
+        "ward": sh(ward, "--version"),
+        "ward_binary": ward,
+        "ward_sha256": ward_sha,
+        "git_commit": sh("git", "-C", root, "rev-parse", "HEAD"),
+        "git_dirty_src": bool(dirty),
+        "work_fs": sh("findmnt", "-no", "FSTYPE,SOURCE,OPTIONS", "-T", work),
+    }
+    json.dump(facts, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+def cmd_load(out, own_cpu=None):
+    """A snapshot of how busy the machine is: the CPU pressure counter, the load average,
+    the machine's busy and steal time, and every process's CPU ticks, to tell afterwards what
+    else ran during a benchmark. OWN_CPU: CPU seconds used so far by the benchmark script's
+    children (bash `times`), to subtract our own share from the machine's."""
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]
+    steal = cpu[7] if len(cpu) > 7 else 0
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        procs[d] = [comm, int(fields[11]) + int(fields[12]), int(fields[1])]  # utime+stime, ppid
+    psi = None
+    try:
+        with open("/proc/pressure/cpu") as f:
+            psi = int(re.search(r"^some .*total=(\d+)", f.read(), re.M).group(1))
+    except (OSError, AttributeError):
+        pass
+    with open("/proc/loadavg") as f:
+        loadavg = f.read().split()[:3]
+    with open(out, "w") as f:
+        json.dump({"t": time.time(), "psi_some_us": psi, "loadavg": loadavg, "procs": procs,
+                   "busy_ticks": busy, "steal_ticks": steal,
+                   "own_cpu": float(own_cpu) if own_cpu is not None else None,
+                   "self": os.getppid(), "clk_tck": os.sysconf("SC_CLK_TCK")}, f)
+
+
+def load_note(raw, name):
+    """One sentence: how much CPU others used while benchmark NAME ran."""
+    try:
+        a = load(os.path.join(raw, name + "-load-begin.json"))
+        b = load(os.path.join(raw, name + "-load-end.json"))
+    except OSError:
+        return ""
+    wall = b["t"] - a["t"]
+    # Our own long-lived processes: the benchmark script and its ancestors.
+    ours, pid = set(), str(a["self"])
+    while pid in a["procs"] and pid not in ours and pid != "0":
+        ours.add(pid)
+        pid = str(a["procs"][pid][2])
+    busy = []
+    for pid, (comm, ticks, _) in b["procs"].items():
+        if pid in a["procs"] and pid not in ours and a["procs"][pid][0] == comm:
+            cpu = (ticks - a["procs"][pid][1]) / b["clk_tck"] / wall
+            if cpu >= 0.05:
+                busy.append((cpu, comm, pid))
+    busy.sort(reverse=True)
+    psi = ""
+    if a["psi_some_us"] is not None and b["psi_some_us"] is not None:
+        psi = ("CPU pressure (some) %.0f%% of the %.0f s: a runnable task waited for a CPU that "
+               "long. " % (100 * (b["psi_some_us"] - a["psi_some_us"]) / 1e6 / wall, wall))
+    others = ", ".join("%s (pid %s, %.0f%% of a CPU)" % (c, p, 100 * u) for u, c, p in busy[:5])
+    tck = b["clk_tck"]
+    machine = (b["busy_ticks"] - a["busy_ticks"]) / tck
+    steal = (b["steal_ticks"] - a["steal_ticks"]) / tck
+    acct = ""
+    if a.get("own_cpu") is not None and b.get("own_cpu") is not None:
+        own = b["own_cpu"] - a["own_cpu"]
+        acct = ("All CPUs together were busy %.0f CPU-s, of which this benchmark used %.0f: "
+                "%.0f CPU-s (%.0f%% of one CPU on average) went to other work. "
+                % (machine, own, max(0.0, machine - own), 100 * max(0.0, machine - own) / wall))
+    if steal > 0.01 * wall:
+        acct += "The hypervisor stole %.1f CPU-s. " % steal
+    return ("**Machine load while this ran:** %s%sProcesses alive throughout that used ≥5%% "
+            "of a CPU: %s. Load average at the end: %s.\n\n"
+            % (psi, acct, others or "none", " ".join(b["loadavg"])))
+
+
+def cmd_meta(out, pairs):
+    d = {}
+    for p in pairs:
+        if "@=" in p:
+            k, v = p.split("@=", 1)
+            with open(v) as f:
+                d[k] = [l.rstrip("\n") for l in f if l.strip()]
+        elif ":=" in p:
+            k, v = p.split(":=", 1)
+            d[k] = json.loads(v)
+        else:
+            k, v = p.split("=", 1)
+            d[k] = v
+    with open(out, "w") as f:
+        json.dump(d, f, indent=1)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------- digest
+
+DIGEST_TOOLS = [
+    # (raw name, label, what it does)
+    ("digest-ward-scan", "ward policy scan",
+     "ward's measure_fd(): pread() 128 KiB chunks + EVP_DigestUpdate(), writes a 1-entry policy"),
+    ("digest-ward-measure", "ward measure",
+     "the same measure_fd() + one ima-ng record appended to a state dir (one fdatasync)"),
+    ("digest-openssl-dgst", "openssl dgst -sha256",
+     "the same libcrypto, openssl's own BIO read loop"),
+    ("digest-sha256sum", "sha256sum",
+     "GNU coreutils' own C SHA-256 (not linked to libcrypto: no SHA-NI)"),
+]
+
+
+def openssl_speed(raw, block):
+    vals, cmds = [], set()
+    for p in sorted(glob.glob(os.path.join(raw, "openssl-speed-%d-*.txt" % block))):
+        text = open(p).read()
+        m = re.search(r"^\+F:\d+:sha256:([0-9.]+)", text, re.M)
+        if not m:
+            raise SystemExit("%s: no '+F:...:sha256:' line" % p)
+        vals.append(float(m.group(1)) / MB)
+        c = re.search(r"^# command: (.*)$", text, re.M)
+        if c:
+            cmds.add(c.group(1))
+    if not vals:
+        raise SystemExit("no openssl speed output for %d-byte blocks in %s" % (block, raw))
+    return summary(vals), sorted(cmds), vals
+
+
+def cmd_digest(raw, results):
+    facts = load(os.path.join(raw, "facts.json"))
+    meta = load(os.path.join(raw, "digest-meta.json"))
+    root = meta["root"]
+    size, tiny = meta["size"], meta["tiny_size"]
+    sp128, sp128_cmds, sp128_rounds = openssl_speed(raw, 131072)
+    sp16, sp16_cmds, _ = openssl_speed(raw, 16384)
+    ref = sp128["median"]
+
+    rows, per_tool = [], {}
+    for name, label, what in DIGEST_TOOLS:
+        big, small = hf(raw, name)
+        b, t = big["s"], small["s"]
+        raw_rate = size / b["median"] / MB
+        corr = size / (b["median"] - t["median"]) / MB
+        per_tool[name] = {"label": label, "big": big, "tiny": small, "rate": raw_rate,
+                          "rate_corrected": corr}
+        rows.append([label, code(rel(big["command"], root)), b["n"]] + timing_cells(b) +
+                    [ms(t["median"]), sig(raw_rate), "%s–%s" % (sig(size / b["max"] / MB),
+                                                                 sig(size / b["min"] / MB)),
+                     "**%s**" % sig(corr) if name == "digest-ward-scan" else sig(corr),
+                     pct(corr / ref)])
+    ddr = hf(raw, "digest-dd")[0]
+    dd_rate = size / ddr["s"]["median"] / MB
+
+    ws = per_tool["digest-ward-scan"]
+    ratio_raw = ws["rate"] / ref
+    ratio_corr = ws["rate_corrected"] / ref
+    # Bounds of the ratio from the extremes of both sides (ward's fastest/slowest run against
+    # openssl's slowest/fastest), start-corrected with the tiny file's median.
+    t_med = ws["tiny"]["s"]["median"]
+    lo = size / (ws["big"]["s"]["max"] - t_med) / MB / sp128["max"]
+    hi = size / (ws["big"]["s"]["min"] - t_med) / MB / sp128["min"]
+    goal = 0.90
+    met = ratio_corr >= goal
+
+    # Where ward's time goes: hyperfine's mean user and system CPU time of the big-file run
+    # minus the tiny-file run are the hashing and the page-cache copy respectively.
+    big, small = ws["big"], ws["tiny"]
+    user = big["user"] - small["user"]
+    system = big["system"] - small["system"]
+    user_rate = size / user / MB
+    serial_model = 1 / (1 / ref + 1 / dd_rate)
+
+    md = header("Digest throughput: ward vs openssl speed", facts, "bench/digest")
+    md += load_note(raw, "digest")
+    md += ("**Goal: ward ≥ 90%% of `openssl speed -evp sha256` (128 KiB blocks).** "
+           "Result: ward hashes a page-cached %s file at **%s MB/s** start-corrected "
+           "(%s MB/s raw), **%s** of openssl speed's %s MB/s (ratio range over all runs %s–%s). "
+           "Goal %s%s.\n\n"
+           % (meta["size_human"], sig(ws["rate_corrected"]), sig(ws["rate"]), pct(ratio_corr),
+              sig(ref), pct(lo), pct(hi), "**met**" if met else "**missed**",
+              "" if met else " by %.1f percentage points" % (100 * (goal - ratio_corr))))
+    md += ("MB = 10^6 bytes (openssl speed's unit). MB/s = file size / median wall time of the "
+           "whole command; *start-corrected* subtracts the median wall time of the same command "
+           "on a %d-byte file (process start, OpenSSL init, output). Spread: min/max and IQR of "
+           "the wall times; the MB/s range is size/max..size/min.\n\n" % tiny)
+    md += "## Whole-command timings (hyperfine, file in page cache)\n\n"
+    md += table(["tool", "command (big file)", "runs", "median ms", "min ms", "max ms", "IQR ms",
+                 "tiny-file median ms", "MB/s raw", "MB/s range", "MB/s start-corrected",
+                 "÷ openssl speed 128 KiB"], rows)
+    md += "\n" + "\n".join("* **%s**: %s." % (label, what) for _, label, what in DIGEST_TOOLS)
+    md += "\n\n## openssl speed (no I/O: one buffer hashed over and over)\n\n"
+    md += table(["block", "command", "runs", "median MB/s", "min MB/s", "max MB/s"],
+                [["128 KiB", code(sp128_cmds[0] if sp128_cmds else "?"), sp128["n"],
+                  sig(sp128["median"]), sig(sp128["min"]), sig(sp128["max"])],
+                 ["16 KiB", code(sp16_cmds[0] if sp16_cmds else "?"), sp16["n"],
+                  sig(sp16["median"]), sig(sp16["min"]), sig(sp16["max"])]])
+    md += "\n## Round by round\n\n"
+    rrows = []
+    od = per_tool["digest-openssl-dgst"]
+    for i, sp in enumerate(sp128_rounds):
+        wr = size / (ws["big"]["rounds"][i]["median"] - ws["tiny"]["rounds"][i]["median"]) / MB
+        orr = size / (od["big"]["rounds"][i]["median"] - od["tiny"]["rounds"][i]["median"]) / MB
+        rrows.append([i + 1, sig(sp), sig(wr), pct(wr / sp), sig(orr), pct(orr / sp)])
+    md += table(["round", "openssl speed 128 KiB MB/s", "ward policy scan MB/s (start-corrected)",
+                 "ward ÷ openssl speed", "openssl dgst MB/s (start-corrected)",
+                 "openssl dgst ÷ openssl speed"], rrows)
+    md += ("\nEach round runs every tool (%d rounds, in the order of the first table, then openssl "
+           "speed); the tables above pool all rounds.\n" % meta["rounds"])
+    md += "\n## Where ward's time goes\n\n"
+    md += table(["quantity", "value", "from"], [
+        ["hashing rate in user space", "%s MB/s (%s of openssl speed)" % (sig(user_rate), pct(user_rate / ref)),
+         "size / (mean user CPU, big − tiny) of `ward policy scan` (the kernel's CPU-time "
+         "accounting is coarser than wall time: ±a few %)"],
+        ["kernel time (page-cache copy into the 128 KiB buffer)",
+         "%s ms for %s (%s MB/s)" % (ms(system), meta["size_human"], sig(size / system / MB)),
+         "mean system CPU, big − tiny"],
+        ["page-cache read alone, 128 KiB reads, no hashing", "%s MB/s" % sig(dd_rate),
+         code(rel(ddr["command"], root))],
+        ["model: copy, then hash, on one core, no overlap", "%s MB/s (%s of openssl speed)"
+         % (sig(serial_model), pct(serial_model / ref)),
+         "1 / (1/openssl speed + 1/dd read rate)"],
+    ])
+    md += ("\nward reads and hashes on one thread, one after the other: every byte is first "
+           "copied by the kernel out of the page cache (pread) and then hashed from L2. openssl "
+           "speed hashes one buffer that never leaves L1/L2 and does no I/O, so it is the "
+           "ceiling, not a like-for-like peer; `openssl dgst` is the like-for-like one (same "
+           "libcrypto, same file, own read loop).\n")
+    md += "\n## Inputs checked\n\n"
+    md += ("* File: `%s`, %d bytes of /dev/urandom, page-cache residency before the timed runs: "
+           "%s, after: %s (`fincore`).\n" % (rel(meta["big"], root), size, meta["fincore_before"],
+                                              meta["fincore_after"]))
+    md += ("* All four tools print the same SHA-256 for it: `%s` (ward policy scan, ward measure, "
+           "openssl dgst, sha256sum: %s).\n" % (meta["sha256"], meta["digests_agree"]))
+    md += "* ward binary: `%s` (sha256 %s…), a copy of build/ward at git %s.\n" % (
+        rel(facts["ward_binary"], root), facts["ward_sha256"][:16], facts["git_commit"][:12])
+    md += commands_block(meta["commands"])
+    write(os.path.join(results, "digest.md"), md)
+    save_summary(raw, "digest", {
+        "title": "Digest throughput (SHA-256, page-cached file)",
+        "file": "digest.md", "date": facts["date"],
+        "headline": "ward %s MB/s start-corrected (%s raw) vs openssl speed 128 KiB %s MB/s: "
+                    "**%s** (goal 90%%: %s); openssl dgst %s MB/s, sha256sum %s MB/s"
+                    % (sig(ws["rate_corrected"]), sig(ws["rate"]), sig(ref), pct(ratio_corr),
+                       "met" if met else "missed",
+                       sig(per_tool["digest-openssl-dgst"]["rate_corrected"]),
+                       sig(per_tool["digest-sha256sum"]["rate_corrected"])),
+        "commands": [ws["big"]["command"], ws["tiny"]["command"]] + sp128_cmds,
+    })
+
+
+# ---------------------------------------------------------------- replay
+
+REPLAY_TOOLS = [
+    # (label, work per record, is the peer)
+    ("ward, SHA-1 bank", "3 SHA-1 (check template digest; replay: template digest + extend)", False),
+    ("ward, SHA-256 bank", "1 SHA-1 (check) + 2 SHA-256 (template digest + extend)", False),
+    ("ward --json, all 4 banks", "1 SHA-1 (check) + 4 × (template digest + extend) in "
+     "SHA-1/256/384/512", False),
+    ("evmctl, verifying against --pcrs", "4 SHA-1 + 3 SHA-256 (check; per bank: template digest, "
+     "extend, extend of the zero-padded SHA-1 digest) + compare with the given PCRs; stat() of "
+     "the file of every signed record", True),
+    ("evmctl, no PCR source", "the same replay; nothing to compare against (prints "
+     "'Failed to read any TPM PCRs', exit 0)", False),
+]
+
+
+def cmd_replay(raw, results):
+    facts = load(os.path.join(raw, "facts.json"))
+    meta = load(os.path.join(raw, "replay-meta.json"))
+    exp = load(meta["expected_json"])
+    root = meta["root"]
+    big, small = hf(raw, "replay-big"), hf(raw, "replay-small")
+    if len(big) != len(REPLAY_TOOLS) or len(small) != len(REPLAY_TOOLS):
+        raise SystemExit("replay: expected %d commands" % len(REPLAY_TOOLS))
+    n_big, n_small = exp["records"], exp["source_records"]
+    peer = next(i for i, t in enumerate(REPLAY_TOOLS) if t[2])
+    rates = []
+    for b, s in zip(big, small):
+        rates.append((n_big / b["s"]["median"],
+                      (n_big - n_small) / (b["s"]["median"] - s["s"]["median"])))
+    rows = []
+    for (label, work, _), b, s, (r_raw, r_corr) in zip(REPLAY_TOOLS, big, small, rates):
+        rows.append([label, code(rel(b["command"], root)), b["s"]["n"]] + timing_cells(b["s"]) +
+                    [ms(s["s"]["median"]), sig(r_raw, 3), "%s–%s" % (sig(n_big / b["s"]["max"], 3),
+                                                                  sig(n_big / b["s"]["min"], 3)),
+                     sig(r_corr, 3), "%.2f×" % (r_raw / rates[peer][0]),
+                     "%.2f×" % (r_corr / rates[peer][1])])
+    ward1 = rates[0]
+    ev = rates[peer]
+    md = header("Log replay rate: ward vs evmctl ima_measurement", facts, "bench/replay")
+    md += load_note(raw, "replay")
+    md += ("**Goal: ward faster than evmctl on the same log.** On %s records (%s × the %d-record "
+           "ibmtss vTPM boot list, %.1f MB), ward replays the SHA-1 bank at **%s records/s** "
+           "vs evmctl's %s records/s (verifying): **%.2f×** (start-corrected %.2f×). "
+           "evmctl always replays two banks (SHA-1 and SHA-256); ward with all four banks "
+           "(`--json`) is %.2f× evmctl.\n\n"
+           % ("{:,}".format(n_big), exp["copies"], n_small, exp["bytes"] / MB, sig(ward1[0], 3),
+              sig(ev[0], 3), ward1[0] / ev[0], ward1[1] / ev[1], rates[2][0] / ev[0]))
+    md += ("records/s = records / median wall time of the whole command; *start-corrected* = "
+           "(records_big − records_small) / (median_big − median_small), with the one-copy "
+           "(%d-record) list as the small input. Ratios are against evmctl verifying against "
+           "--pcrs.\n\n" % n_small)
+    md += "## Timings (hyperfine, list in page cache)\n\n"
+    md += table(["tool", "command", "runs", "median ms", "min ms", "max ms", "IQR ms",
+                 "1-copy median ms", "records/s", "records/s range", "records/s start-corrected",
+                 "÷ evmctl", "÷ evmctl, corrected"], rows)
+    md += "\n## Round by round (records/s, raw)\n\n"
+    rrows = []
+    for i in range(len(big[0]["rounds"])):
+        rr = [n_big / b["rounds"][i]["median"] for b in big]
+        rrows.append([i + 1] + [sig(x, 3) for x in rr] +
+                     ["%.2f×" % (rr[0] / rr[peer]), "%.2f×" % (rr[2] / rr[peer])])
+    md += table(["round"] + [t[0] for t in REPLAY_TOOLS] +
+                ["ward SHA-1 ÷ evmctl", "ward 4 banks ÷ evmctl"], rrows)
+    md += "\n## Work per record\n\n"
+    md += table(["tool", "hash operations per record (from the sources)"],
+                [[t[0], t[1]] for t in REPLAY_TOOLS])
+    md += ("\nevmctl (ima-evm-utils %s) has no replay-only switch: `ima_measurement` always "
+           "replays the sha1 and sha256 banks, then compares them with PCRs it reads from "
+           "`--pcrs` files, else sysfs, else a TPM. With `--pcrs` it compares after every "
+           "record and **stops at the first record where all given banks match**, so the "
+           "files must hold the value of the *whole* list (computed independently by "
+           "bench/imalog.py). Without any PCR source it replays everything, compares nothing "
+           "and exits 0. For every ima-sig record that carries a signature it also looks the "
+           "file up on this machine (`Failed to stat:` on stderr, discarded) and hashes it if it "
+           "exists, even without `--verify-sig`: %d signed records per copy; present here: %s.\n"
+           % (facts["evmctl"].split()[-1], exp["signed_records_per_copy"],
+              ", ".join("`%s`" % p for p in exp["signed_paths_present_here"]) or "none"))
+    md += "\n## Inputs checked\n\n"
+    md += ("* Log `%s`: `%s` (sha256 %s…) concatenated %d times = %s records, %d bytes; "
+           "templates %s, all PCR 10. bench/imalog.py recomputed all %s template digests "
+           "(SHA-1) and replayed all four banks itself; its one-copy values equal upstream's "
+           "known-good PCR 10 (`%s`).\n"
+           % (rel(meta["log"], root), exp["source"], exp["source_sha256"][:16], exp["copies"],
+              "{:,}".format(exp["records"]), exp["bytes"], ", ".join(exp["templates"]),
+              "{:,}".format(exp["template_digests_checked"]), exp["expected_1copy_matches"]))
+    md += "* Expected PCR 10 of the whole list:\n"
+    for b in ("sha1", "sha256", "sha384", "sha512"):
+        md += "  * %s `%s`\n" % (b, exp["expected"][b])
+    for line in meta["checks"]:
+        md += "* %s\n" % line
+    md += commands_block(meta["commands"])
+    write(os.path.join(results, "replay.md"), md)
+    save_summary(raw, "replay", {
+        "title": "IMA log replay (%s records)" % "{:,}".format(n_big),
+        "file": "replay.md", "date": facts["date"],
+        "headline": "ward SHA-1 bank %s records/s vs evmctl %s records/s: **%.2f×** "
+                    "(start-corrected %.2f×); ward SHA-256 bank %.2f×, ward all 4 banks %.2f×"
+                    % (sig(ward1[0], 3), sig(ev[0], 3), ward1[0] / ev[0], ward1[1] / ev[1],
+                       rates[1][0] / ev[0], rates[2][0] / ev[0]),
+        "commands": [big[0]["command"], big[peer]["command"]],
+    })
+
+
+# ---------------------------------------------------------------- append
+
+def cmd_append(raw, results):
+    facts = load(os.path.join(raw, "facts.json"))
+    meta = load(os.path.join(raw, "append-meta.json"))
+    root = meta["root"]
+    start = hf(raw, "append-start")[0]
+    batch = hf(raw, "append-batch")
+    dd = hf(raw, "append-dd")[0]
+    nr = meta["rounds"]
+    rounds = []
+    for r in range(1, nr + 1):
+        w = hf(raw, "append-1-r%d" % r)[0]
+        f = load(os.path.join(raw, "append-floor-r%d.json" % r))
+        rounds.append((w, f, summary(f["times"])))
+    # All rounds pooled for the headline; per-round ratios show whether the disk moved.
+    one = dict(rounds[0][0], command=rounds[0][0]["command"],
+               s=summary([t for w, _, _ in rounds for t in w["times"]]))
+    floor = rounds[0][1]
+    fl = summary([t for _, f, _ in rounds for t in f["times"]])
+    floor_rate = 1 / fl["median"]
+    dd_ops = meta["dd_ops"]
+    dd_rate = dd_ops / dd["s"]["median"]
+    per_round = [(1 / w["s"]["median"]) / (1 / fs["median"]) for w, _, fs in rounds]
+
+    rows = [["ward start floor (`--version`: no state dir, no record)",
+             code(rel(start["command"], root)), "0", start["s"]["n"]] + timing_cells(start["s"]) +
+            ["—", "—", "—"]]
+
+    def ward_row(label, cmd, s, k):
+        rate = k / s["median"]
+        rows.append([label, code(rel(cmd, root)), k, s["n"]] + timing_cells(s) +
+                    [sig(s["median"] / k * 1e6), sig(rate, 3), pct(rate / floor_rate)])
+        return rate
+
+    r1 = ward_row("(a) one record per call, %d rounds pooled" % nr, one["command"], one["s"], 1)
+    brates = {}
+    for r, k in zip(batch, meta["batch_sizes"]):
+        brates[k] = ward_row("(b) %d records in one call" % k, r["command"], r["s"], k)
+    rows.append(["(c) fsync floor: pwrite + fdatasync in a running process, %d rounds pooled" % nr,
+                 code(floor["command"]), 1, fl["n"]] + timing_cells(fl) +
+                [sig(fl["median"] * 1e6), sig(floor_rate, 3), "100%"])
+    rows.append(["(c) fsync floor: dd, O_DSYNC writes", code(rel(dd["command"], root)), dd_ops,
+                 dd["s"]["n"]] + timing_cells(dd["s"]) +
+                [sig(dd["s"]["median"] / dd_ops * 1e6), sig(dd_rate, 3), pct(dd_rate / floor_rate)])
+    kmax = max(meta["batch_sizes"])
+    start_ms = start["s"]["median"]
+    md = header("Durable append rate: ward measure vs the fsync floor", facts, "bench/append")
+    md += load_note(raw, "append")
+    md += ("One record per `ward measure` call: **%s records/s** (median %s ms per call, "
+           "including process start, state dir open and one fdatasync), **%s** of the "
+           "in-process pwrite+fdatasync rate measured alongside it (%s ops/s; per round %s–%s). "
+           "%d files in one call: **%s records/s**, %.0f× the one-per-call rate (group commit: "
+           "one write and one fdatasync for the whole batch).\n\n"
+           % (sig(r1, 3), ms(one["s"]["median"]), pct(r1 / floor_rate), sig(floor_rate, 3),
+              pct(min(per_round)), pct(max(per_round)), kmax, sig(brates[kmax], 3),
+              brates[kmax] / r1))
+    md += ("State dir filesystem: `stat -f -c %%T` → `%s` (stat's name for the ext2/3/4 magic); "
+           "`findmnt -T` → `%s`. A virtio disk in a %s guest: what fdatasync costs depends on "
+           "the host, and it moved during these runs (see the rounds), so compare ratios, not "
+           "absolute numbers, across machines.\n\n"
+           % (meta["stat_f"], meta["findmnt"], facts["hypervisor"]))
+    md += "## Timings (hyperfine; the floor loop times each operation itself)\n\n"
+    md += table(["case", "command", "records per call", "runs", "median ms", "min ms", "max ms",
+                 "IQR ms", "µs per record", "records/s", "÷ fsync floor"], rows)
+    md += ("\nrecords/s = records per call / median wall time per call. ÷ fsync floor compares "
+           "with (c): one %d-byte pwrite + fdatasync (the size of one record here) in an "
+           "already running process, on the same filesystem, which is the most any "
+           "one-record-per-call writer could reach. ward's own fixed cost per call is about "
+           "%s ms of process start (`--version`) plus opening the state dir. The (b) runs start "
+           "from a fresh copy of a state dir holding one record (hyperfine --prepare, not timed, "
+           "ends with `sync`); (a) appends to a log that grows by one record per call.\n"
+           % (meta["record_bytes"], ms(start_ms)))
+    md += "\n## (a) and the floor, round by round\n\n"
+    md += table(["round", "floor median ms (IQR)", "ward (a) median ms (IQR)",
+                 "ward records/s ÷ floor ops/s"],
+                [[i + 1, "%s (%s–%s)" % (ms(fs["median"]), ms(fs["q1"]), ms(fs["q3"])),
+                  "%s (%s–%s)" % (ms(w["s"]["median"]), ms(w["s"]["q1"]), ms(w["s"]["q3"])),
+                  pct(pr)] for i, ((w, _, fs), pr) in enumerate(zip(rounds, per_round))])
+    md += "\n## Inputs checked\n\n"
+    for line in meta["checks"]:
+        md += "* %s\n" % line
+    md += commands_block(meta["commands"])
+    write(os.path.join(results, "append.md"), md)
+    save_summary(raw, "append", {
+        "title": "Durable append (ward measure)",
+        "file": "append.md", "date": facts["date"],
+        "headline": "1 record/call %s records/s = %s of the %s ops/s pwrite+fdatasync floor "
+                    "measured alongside; %d records/call %s records/s; fs %s"
+                    % (sig(r1, 3), pct(r1 / floor_rate), sig(floor_rate, 3), kmax,
+                       sig(brates[kmax], 3), meta["findmnt"].split()[0]),
+        "commands": [one["command"], floor["command"]],
+    })
+
+
+# ---------------------------------------------------------------- index
+
+def cmd_index(raw, results):
+    facts = load(os.path.join(raw, "facts.json"))
+    md = "# ward benchmarks\n\n"
+    md += ("Produced by `bench/run-all` (or one of `bench/digest`, `bench/replay`, "
+           "`bench/append` alone; each rewrites its own table and this index). Benchmarks "
+           "compare side by side in one run and report medians with spread; nothing here is a "
+           "pass/fail test. Raw hyperfine exports and per-run times: `raw/`.\n\n")
+    md += "## Results\n\n"
+    rows = []
+    for name in ("digest", "replay", "append"):
+        p = os.path.join(raw, name + "-summary.json")
+        if not os.path.exists(p):
+            rows.append(["%s (not run)" % name, "—", "—", "—"])
+            continue
+        s = load(p)
+        rows.append(["[%s](%s)" % (s["title"], s["file"]), s["headline"],
+                     "<br>".join(code(c) for c in s["commands"]), s["date"]])
+    md += table(["benchmark", "headline (medians)", "commands behind the headline", "run"], rows)
+    md += "\nEach linked page lists every command it ran, verbatim, and how its inputs were checked.\n"
+    ra = os.path.join(raw, "run-all.json")
+    if os.path.exists(ra):
+        r = load(ra)
+        if all(os.path.exists(os.path.join(raw, n + "-summary.json")) and
+               load(os.path.join(raw, n + "-summary.json"))["date"] >= r["started"]
+               for n in ("digest", "replay", "append")):
+            md += ("\nAll three come from one `%s` started %s, which took %d s, on one ward "
+                   "binary (sha256 %s…).\n" % (r["command"], r["started"], r["seconds"],
+                                                 r["ward_sha256"][:16]))
+    md += "\n## Machine (last run: %s)\n\n" % facts["date"]
+    md += table(["fact", "value", "from"], [
+        ["CPUs", facts["nproc"], "`nproc`"],
+        ["CPU model", "%s (SHA-NI: %s, AVX-512: %s)" % (facts["cpu_model"],
+                                                        "yes" if facts["cpu_sha_ni"] else "no",
+                                                        "yes" if facts["cpu_avx512f"] else "no"),
+         "`lscpu`, /proc/cpuinfo flags"],
+        ["hypervisor", facts["hypervisor"], "`lscpu`"],
+        ["memory", facts["mem_total"], "/proc/meminfo"],
+        ["kernel", facts["kernel"], "`uname -r`"],
+        ["OpenSSL", facts["openssl"], "`openssl version` (ward links the same libcrypto.so.3)"],
+        ["hyperfine", facts["hyperfine"], "`hyperfine --version`"],
+        ["evmctl", facts["evmctl"], "`evmctl --version`"],
+        ["coreutils", facts["coreutils"], "`sha256sum --version`"],
+        ["python", facts["python"], "`python3`"],
+        ["ward", "%s, git %s%s" % (facts["ward"], facts["git_commit"][:12],
+                                    " (src/ had uncommitted changes)" if facts["git_dirty_src"] else ""),
+         "`ward --version`, `git rev-parse HEAD`"],
+        ["ward binary", "sha256 %s" % facts["ward_sha256"], "copy of build/ward taken at the start of the run"],
+        ["bench/work filesystem", facts["work_fs"], "`findmnt -T bench/work`"],
+        ["scheduling", "nice %d (the benchmark shell reniced itself; its children inherit it)"
+         % facts["nice"] if facts.get("nice", 0) else "nice 0", "`renice -n -10` in bench/lib.sh, as root"],
+        ["date", facts["date"], "`date -u`"],
+    ])
+    md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # all three, about 2 minutes\n"
+           "bench/digest | bench/replay | bench/append   # one\n```\n"
+           "Inputs are generated under bench/work/ (git-ignored; the digest file is 1 GiB, "
+           "`DIGEST_MB=` changes it). `WARD=path` benchmarks another ward binary.\n")
+    write(os.path.join(results, "README.md"), md)
+
+
+def main():
+    a = sys.argv[1:]
+    if not a:
+        raise SystemExit(__doc__)
+    if a[0] == "facts" and len(a) == 4:
+        return cmd_facts(*a[1:])
+    if a[0] == "load" and len(a) in (2, 3):
+        return cmd_load(*a[1:])
+    if a[0] == "meta" and len(a) >= 2:
+        return cmd_meta(a[1], a[2:])
+    cmds = {"digest": cmd_digest, "replay": cmd_replay, "append": cmd_append, "index": cmd_index}
+    if a[0] in cmds and len(a) == 3:
+        return cmds[a[0]](a[1], a[2])
+    raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
