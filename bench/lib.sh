@@ -13,7 +13,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 # into the results can be pasted back into a shell there.
 cd "$ROOT"
 WORK=${WARD_BENCH_WORK:-bench/work}
-RESULTS=bench/results
+RESULTS=${WARD_BENCH_RESULTS:-bench/results}
 RAW=$RESULTS/raw
 WARD_SRC=${WARD:-build/ward}
 WARD_BIN=$WORK/bin/ward
@@ -48,7 +48,8 @@ bench_init() {
 	if [ "${WARD_BENCH_SNAPSHOT_DONE:-}" != 1 ]; then
 		cp -f "$WARD_SRC" "$WARD_BIN.tmp" && mv -f "$WARD_BIN.tmp" "$WARD_BIN"
 	fi
-	python3 bench/stats.py facts "$WARD_BIN" "$ROOT" "$WORK" >"$RAW/facts.json"
+	python3 bench/stats.py facts "$WARD_BIN" "$ROOT" "$WORK" >"$RAW/$BENCH_NAME-facts.json"
+	cp -f "$RAW/$BENCH_NAME-facts.json" "$RAW/facts.json"
 	cmdlog_start "$BENCH_NAME"
 	own_cpu
 	python3 bench/stats.py load "$RAW/$BENCH_NAME-load-begin.json" "$OWN_CPU"

@@ -22,7 +22,8 @@
 #define SOFT_KEY_FILE "soft-key.pem"
 
 struct soft {
-	EVP_PKEY *key;
+	int fd;	      /* the key file, checked owner-only when opened */
+	EVP_PKEY *key; /* parsed on first use: measuring needs no key, only signing does */
 };
 
 static int create_key(int dirfd, struct ward_diag *d)
@@ -57,7 +58,6 @@ static int create_key(int dirfd, struct ward_diag *d)
 static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_bio_ BIO *bio = NULL;
 	struct soft *s;
 	mode_t mode = 0;
 	int r;
@@ -76,19 +76,32 @@ static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
 				"%s must be a regular file owned by uid %u with mode 0600 (is %04o): "
 				"refusing a key others could read or replace",
 				SOFT_KEY_FILE, (unsigned)geteuid(), (unsigned)mode);
-	bio = BIO_new_fd(fd, BIO_NOCLOSE);
 	s = calloc(1, sizeof(*s));
-	if (!bio || !s) {
-		free(s);
+	if (!s)
 		return -ENOMEM;
-	}
+	s->fd = TAKE_FD(fd);
+	*ret_priv = s;
+	return 0;
+}
+
+/* Parse the key from the fd checked at open: the file parsed is the file checked. */
+static int load_key(struct soft *s, struct ward_diag *d)
+{
+	_cleanup_bio_ BIO *bio = NULL;
+
+	if (s->key)
+		return 0;
+	if (lseek(s->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	bio = BIO_new_fd(s->fd, BIO_NOCLOSE);
+	if (!bio)
+		return -ENOMEM;
 	s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	if (!s->key || EVP_PKEY_get_id(s->key) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(s->key);
-		free(s);
+		s->key = NULL;
 		return diag_set(d, -EBADMSG, "%s is not an Ed25519 private key", SOFT_KEY_FILE);
 	}
-	*ret_priv = s;
 	return 0;
 }
 
@@ -101,6 +114,8 @@ static int soft_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quo
 	unsigned char *der = NULL;
 	int n;
 
+	if ((n = load_key(s, d)) < 0)
+		return n;
 	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) ||
 	    !EVP_DigestSign(ctx, NULL, &siglen, msg, len))
 		return diag_set(d, -EIO, "soft attester: signing failed");
@@ -130,7 +145,10 @@ static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
 	_cleanup_bio_ BIO *mem = BIO_new(BIO_s_mem());
 	char *p, *out;
 	long n;
+	int r;
 
+	if ((r = load_key(s, d)) < 0)
+		return r;
 	if (!mem || !PEM_write_bio_PUBKEY(mem, s->key))
 		return diag_set(d, -EIO, "soft attester: cannot encode the public key");
 	n = BIO_get_mem_data(mem, &p);
@@ -148,6 +166,8 @@ static void soft_close(void *priv)
 	if (!s)
 		return;
 	EVP_PKEY_free(s->key);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s);
 }
 

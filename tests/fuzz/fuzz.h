@@ -72,8 +72,8 @@ void fuzz_binary_round_trip(const struct ward_evlog *log, const uint8_t *orig, s
  * @log: a log a parser accepted.
  * @strict: @log came from ASCII, so it has a text form: writing must succeed and the text must
  *          parse back to as many records. A binary list may hold what text cannot carry (a
- *          name with a newline, a field with no text form), so without @strict a failure is
- *          no finding.
+ *          name with a newline, a field with no text form), so without @strict the writer may
+ *          refuse it (-EILSEQ, -EOPNOTSUPP) and the text need not parse back.
  */
 void fuzz_ascii_round_trip(const struct ward_evlog *log, bool strict);
 
