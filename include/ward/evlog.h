@@ -190,7 +190,7 @@ int evlog_write_binary(const struct ward_evlog *log, size_t first, enum ward_has
  * evlog_write_ascii() - as evlog_write_binary(), in the kernel's ASCII format.
  *
  * Return: 0, -EOPNOTSUPP for a template with no defined text form, -EILSEQ for a name with a
- * newline (it cannot be written unambiguously as text), -ENOMEM, -EIO.
+ * newline or carriage return (it cannot be written unambiguously as text), -ENOMEM, -EIO.
  */
 int evlog_write_ascii(const struct ward_evlog *log, size_t first, enum ward_hash_alg bank,
 		      struct buf *out);

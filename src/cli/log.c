@@ -346,8 +346,8 @@ static int log_export(int argc, char **argv)
 	r = strcmp(format, "binary") == 0 ? evlog_write_binary(evlog_store_log(s->log), 0, bank, &b)
 					  : evlog_write_ascii(evlog_store_log(s->log), 0, bank, &b);
 	if (r == -EILSEQ)
-		r = cli_error(EXIT_VERDICT, "log export: a recorded path contains a newline, which the "
-					    "ASCII format cannot represent; use --format binary");
+		r = cli_error(EXIT_VERDICT, "log export: a recorded path contains a newline or carriage "
+					    "return, which the ASCII format cannot represent; use --format binary");
 	else if (r < 0)
 		r = cli_error(EXIT_VERDICT, "log export: %s", strerror(-r));
 	else

@@ -145,7 +145,9 @@ static int parse_line(const char *line, size_t len, uint64_t lineno, struct ward
 
 	while (p < end && *p == ' ')
 		p++;
-	pcr = strtoul(p, &e, 10);
+	/* By hand, not strtoul: the line is a slice, not a NUL-terminated string. */
+	for (e = (char *)p, pcr = 0; e < end && *e >= '0' && *e <= '9' && pcr <= 23; e++)
+		pcr = pcr * 10 + (unsigned long)(*e - '0');
 	if (e == p || e >= end || *e != ' ' || pcr > 23)
 		return diag_set(d, -EBADMSG, "line %lu: bad PCR index", (unsigned long)lineno);
 	r.pcr = (uint32_t)pcr;
@@ -319,8 +321,9 @@ int evlog_write_ascii(const struct ward_evlog *log, size_t first, enum ward_hash
 			switch (field_text(r->field_id[f])) {
 			case FT_STRING:
 				/* One line per record: a name with a newline would forge a second
-				 * record in the text. The binary format has no such problem. */
-				if (memchr(v, '\n', n))
+				 * record in the text, and readers drop a CR before the newline.
+				 * The binary format has neither problem. */
+				if (memchr(v, '\n', n) || memchr(v, '\r', n))
 					return -EILSEQ;
 				/* n-ng carries its NUL; the legacy name does not */
 				err = buf_append(out, v, legacy ? n : (n ? n - 1 : 0));

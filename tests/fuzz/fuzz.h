@@ -68,7 +68,7 @@ void fuzz_binary_round_trip(const struct ward_evlog *log, const uint8_t *orig, s
 
 /**
  * fuzz_ascii_round_trip() - write @log in the kernel's ASCII format in its own bank and parse
- * that text back.
+ * that text back: when it parses, it must hold the same records (PCR, template, data).
  * @log: a log a parser accepted.
  * @strict: @log came from ASCII, so it has a text form: writing must succeed and the text must
  *          parse back to as many records. A binary list may hold what text cannot carry (a
