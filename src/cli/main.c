@@ -15,7 +15,7 @@
 
 struct cli_global cli_global;
 
-static void vmsg(const char *fmt, va_list ap)
+static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
 	fputs("ward: ", stderr);
 	vfprintf(stderr, fmt, ap);
