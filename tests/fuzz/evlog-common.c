@@ -151,8 +151,13 @@ void fuzz_ascii_round_trip(const struct ward_evlog *log, bool strict)
 	struct buf text = { 0 };
 	int err;
 
+	/*
+	 * A name with a CR parses from text (the kernel prints names raw) but cannot be written
+	 * back, since readers drop a CR before the newline: refusing it is right, whatever the
+	 * source.
+	 */
 	err = evlog_write_ascii(log, 0, log->log_bank, &text);
-	FUZZ_ASSERT(err == 0 || (!strict && (err == -EOPNOTSUPP || err == -EILSEQ)));
+	FUZZ_ASSERT(err == 0 || err == -EILSEQ || (!strict && err == -EOPNOTSUPP));
 	if (err == 0) {
 		evlog_init(&again);
 		err = evlog_parse_ascii((const char *)text.data, text.len, &again, &d);

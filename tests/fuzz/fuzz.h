@@ -70,10 +70,10 @@ void fuzz_binary_round_trip(const struct ward_evlog *log, const uint8_t *orig, s
  * fuzz_ascii_round_trip() - write @log in the kernel's ASCII format in its own bank and parse
  * that text back: when it parses, it must hold the same records (PCR, template, data).
  * @log: a log a parser accepted.
- * @strict: @log came from ASCII, so it has a text form: writing must succeed and the text must
- *          parse back to as many records. A binary list may hold what text cannot carry (a
- *          name with a newline, a field with no text form), so without @strict the writer may
- *          refuse it (-EILSEQ, -EOPNOTSUPP) and the text need not parse back.
+ * @strict: @log came from ASCII, so its fields have a text form: writing may refuse only a name
+ *          it cannot spell (-EILSEQ), and what it writes must parse back. A binary list may
+ *          also hold fields with no text form (-EOPNOTSUPP), so without @strict the text need
+ *          not parse back either.
  */
 void fuzz_ascii_round_trip(const struct ward_evlog *log, bool strict);
 
