@@ -140,7 +140,9 @@ static void remove_stale_temps(int dirfd)
 			int fd = openat(dirfd, de->d_name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 			struct stat st;
 
-			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			/* A link count above one means the temp file already became the key
+			 * (link(2) done, unlink not yet): only the name goes, never the bytes. */
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
 				static const uint8_t zeros[4096];
 				for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(zeros))
 					if (write(fd, zeros, sizeof(zeros)) < 0)

@@ -2,6 +2,7 @@
 /* Evidence: produce with a real state dir and soft attester, verify, and tamper. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -376,6 +377,38 @@ static void test_quote_msg_codec(void **state)
 	buf_free(&b);
 }
 
+/* A writer killed between link(2) and unlink(2) of the new key leaves a second name for the
+ * real key: cleaning up removes the name and keeps the key. A lone temp copy is wiped. */
+static void test_stale_key_temps(void **state)
+{
+	struct fixture *f = *state;
+	struct ward_state *again = NULL;
+	struct ward_diag d = { { 0 } };
+	char linked[512], lone[512], key[512];
+	char *pem = NULL;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0)
+		_exit(0);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid); /* a pid that is certainly dead */
+	snprintf(key, sizeof(key), "%s/soft-key.pem", f->dir);
+	snprintf(linked, sizeof(linked), "%s/soft-key.pem.new.%d", f->dir, (int)pid);
+	snprintf(lone, sizeof(lone), "%s/state.json.tmp.%d", f->dir, (int)pid);
+	assert_int_equal(link(key, linked), 0);
+	fd = open(lone, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	if (state_open(f->dir, NULL, WARD_STATE_ATTESTER, &again, &d) != 0)
+		fail_msg("reopen: %s", d.msg);
+	assert_int_equal(access(linked, F_OK), -1);
+	assert_int_equal(access(lone, F_OK), -1);
+	assert_int_equal(attest_pubkey_pem(again->att, &pem, &d), 0);
+	free(pem);
+	state_close(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_prior_parse),
 		cmocka_unit_test(test_quote_msg_codec),
 		cmocka_unit_test_setup_teardown(test_attester_is_fixed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_key_temps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
