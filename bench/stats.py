@@ -311,8 +311,7 @@ def cmd_meta(out, pairs):
 DIGEST_TOOLS = [
     # (raw name, label, input: "big" file or the "small" files, what it does)
     ("digest-ward-scan", "ward policy scan", "big",
-     "ward's measure_fd() on a file of at least MEASURE_PIPELINE_MIN bytes: a reader thread "
-     "pread()s 128 KiB chunks into a ring of 4 while the calling thread runs EVP_DigestUpdate(); "
+     "ward's measure_fd(): pread() 128 KiB chunks + EVP_DigestUpdate() on one thread; "
      "writes a 1-entry policy to stdout"),
     ("digest-ward-measure", "ward measure", "big",
      "the same measure_fd() + one ima-ng record appended to a state dir (one fdatasync)"),
@@ -321,8 +320,8 @@ DIGEST_TOOLS = [
     ("digest-sha256sum", "sha256sum", "big",
      "GNU coreutils' own C SHA-256 (not linked to libcrypto: no SHA-NI)"),
     ("digest-ward-scan-small", "ward policy scan, small files", "small",
-     "measure_fd() on files below MEASURE_PIPELINE_MIN: pread() 128 KiB + EVP_DigestUpdate() "
-     "inline on one thread, one file after the other"),
+     "measure_fd() on many 2 MiB files: pread() 128 KiB + EVP_DigestUpdate(), "
+     "one file after the other"),
     ("digest-openssl-dgst-small", "openssl dgst -sha256, small files", "small",
      "the same files, one openssl process"),
 ]
@@ -394,7 +393,7 @@ def cmd_digest(raw, results):
            "Result: ward hashes a page-cached %s file at **%s MB/s** start-corrected "
            "(%s MB/s raw), **%s** of openssl speed's %s MB/s (ratio range over all runs %s–%s). "
            "Goal %s%s. Against the like-for-like peer, `openssl dgst -sha256` on the same file "
-           "(%s MB/s), ward is at **%s**. On %s (below the threaded path's threshold) ward "
+           "(%s MB/s), ward is at **%s**. On %s ward "
            "reaches %s MB/s, %s of openssl speed and %s of openssl dgst on the same files.\n\n"
            % (meta["size_human"], sig(ws["rate_corrected"]), sig(ws["rate"]), pct(ratio_corr),
               sig(ref), pct(lo), pct(hi), "**met**" if met else "**missed**",
@@ -411,8 +410,6 @@ def cmd_digest(raw, results):
                  "tiny-file median ms", "MB/s raw", "MB/s range", "MB/s start-corrected",
                  "÷ openssl speed 128 KiB"], rows)
     md += "\n" + "\n".join("* **%s**: %s." % (label, what) for _, label, _, what in DIGEST_TOOLS)
-    md += ("\n* MEASURE_PIPELINE_MIN = %s bytes (read from src/measure/measure.c by bench/digest)."
-           % (meta["pipeline_min"] if meta.get("pipeline_min") else "not found"))
     md += "\n\n## openssl speed (no I/O: one buffer hashed over and over)\n\n"
     md += table(["block", "command", "runs", "median MB/s", "min MB/s", "max MB/s"],
                 [["128 KiB", code(sp128_cmds[0] if sp128_cmds else "?"), sp128["n"],
@@ -440,7 +437,7 @@ def cmd_digest(raw, results):
     # big-file run minus the tiny-file run: the hashing, and the page-cache copies.
     md += "\n## Where ward's time goes\n\n"
     trows = []
-    for t, note in ((ws, "big file, reader thread"), (wsm, "small files, inline")):
+    for t, note in ((ws, "one big file"), (wsm, "many 2 MiB files")):
         user = t["big"]["user"] - t["tiny"]["user"]
         system = t["big"]["system"] - t["tiny"]["system"]
         wall = t["big"]["s"]["median"] - t["tiny"]["s"]["median"]
@@ -455,15 +452,12 @@ def cmd_digest(raw, results):
          code(rel(ddr["command"], root))],
         ["copy, then hash, one thread, no overlap", "%s (%s of openssl speed)"
          % (sig(serial_model), pct(serial_model / ref)), "1 / (1/openssl speed + 1/dd read rate)"],
-        ["copy and hash fully overlapped on two CPUs", "%s (%s of openssl speed)"
-         % (sig(min(ref, dd_rate)), pct(min(ref, dd_rate) / ref)), "min(openssl speed, dd read rate)"],
     ])
     md += ("\nCPU times are hyperfine's means over all threads (the kernel's accounting is "
            "coarser than wall time: ±a few %%). Every byte is copied by the kernel out of the "
-           "page cache (pread) and then hashed from L2. Inline, the two add up; with the reader "
-           "thread they overlap, which needs a second CPU that is free: on this %s-CPU machine "
-           "other work on the other CPU (see the load line above) takes that overlap away. "
-           "openssl speed hashes one buffer that never leaves L1/L2 and does no I/O: it is the "
+           "page cache (pread) and then hashed from L2: the two add up. (A reader thread "
+           "overlapping them was tried: on this %s-CPU machine it was no faster idle and slower "
+           "under load, so ward keeps one thread.) openssl speed hashes one buffer that never leaves L1/L2 and does no I/O: it is the "
            "ceiling, not a like-for-like peer; `openssl dgst` is the like-for-like one (same "
            "libcrypto, same files, its own single-threaded read loop).\n" % facts["nproc"])
     md += "\n## Inputs checked\n\n"

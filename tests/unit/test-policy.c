@@ -155,7 +155,7 @@ static void test_tree_walk(void **state)
 	test_rmtree(dir);
 }
 
-/* Both read strategies (inline below 4 MiB, pipelined above) hash exactly the file's bytes. */
+/* Chunk boundaries and large files: measure_fd() hashes exactly the file's bytes. */
 static void test_measure_sizes(void **state)
 {
 	static const size_t sizes[] = { 0, 1, 131071, 131072, 131073, (4u << 20) - 1, 4u << 20,
