@@ -122,8 +122,22 @@ int evlog_parse_binary(const uint8_t *buf, size_t len, enum ward_hash_alg log_ba
 int evlog_parse_ascii(const char *buf, size_t len, struct ward_evlog *log, struct ward_diag *d);
 
 /**
- * evlog_parse_auto() - binary or ASCII, told apart by content (ASCII lines start with a
- * decimal PCR index and a space; a binary list starts with a little-endian u32).
+ * evlog_parse_ward_file() - parse a copy of ward's on-disk log (STATE_DIR/log), strictly: a torn
+ * tail or damage is malformed here (only the store, which owns the file, may cut a tail).
+ * @buf: the file's bytes.
+ * @len: their number.
+ * @log: an initialised, empty log.
+ * @d: diagnostics naming the offset.
+ *
+ * Return: 0, -EBADMSG, -ENOMEM.
+ */
+int evlog_parse_ward_file(const uint8_t *buf, size_t len, struct ward_evlog *log,
+			  struct ward_diag *d);
+
+/**
+ * evlog_parse_auto() - binary, ASCII or ward's on-disk log, told apart by content (ward's
+ * file starts with "WARDLOG"; ASCII lines with a decimal PCR index or a space; a binary list
+ * with a little-endian u32 below 24).
  * @buf: input.
  * @len: its length.
  * @log_bank: as for evlog_parse_binary(); ignored for ASCII input.

@@ -238,6 +238,8 @@ int evlog_parse_auto(const uint8_t *buf, size_t len, enum ward_hash_alg log_bank
 {
 	/* A binary list starts with a little-endian PCR index below 24: its first byte can be
 	 * neither a digit nor the space that "%2d" puts before a one-digit PCR in ASCII. */
+	if (evlog_file_header_ok(buf, len))
+		return evlog_parse_ward_file(buf, len, log, d);
 	if (len >= 1 && (buf[0] == ' ' || (buf[0] >= '0' && buf[0] <= '9')))
 		return evlog_parse_ascii((const char *)buf, len, log, d);
 	return evlog_parse_binary(buf, len, log_bank, log, d);

@@ -31,4 +31,25 @@ int evlog_write_binary_record(const struct ward_evlog_record *r, enum ward_hash_
 /* Validate a security.ima signature field (empty allowed). Return: 0 or -EBADMSG. */
 int evlog_check_sig(const uint8_t *p, uint32_t len, struct ward_diag *d);
 
+/* ward's framed on-disk log (frames.c). */
+#define WARD_LOG_FILE_HDR 16
+#define WARD_LOG_FRAME_HDR 16
+#define WARD_LOG_FRAME_CHECK 16
+
+void evlog_file_header(uint8_t *hdr);
+bool evlog_file_header_ok(const uint8_t *hdr, size_t len);
+
+/* Append the frame of @r with sequence number @seq. Return: 0, -ENOMEM, -EIO. */
+int evlog_frame_append(struct buf *b, const struct ward_evlog_record *r, uint64_t seq);
+
+/*
+ * Parse frames from @buf (file offset @base), expecting sequence *@seq first; records are pushed
+ * onto @log. Stops at the first frame that does not check: *@ret_torn is set when no checked
+ * frame follows it (a torn tail), and the call fails with -EUCLEAN when one does (damage).
+ * Return: 0, -EUCLEAN, -ENOMEM.
+ */
+int evlog_frames_parse(const uint8_t *buf, size_t len, uint64_t base, uint64_t *seq,
+		       struct ward_evlog *log, size_t *ret_consumed, bool *ret_torn,
+		       struct ward_diag *d);
+
 #endif

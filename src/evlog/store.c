@@ -22,13 +22,6 @@
 #include "evlog/evlog-internal.h"
 #include "ward/evlog-store.h"
 
-#define FILE_MAGIC "WARDLOG"
-#define FILE_HDR 16
-#define FRAME_MAGIC "WREC"
-#define FRAME_HDR 16
-#define FRAME_CHECK 16
-#define FRAME_VERSION 1
-
 struct ward_evlog_store {
 	int fd;
 	unsigned flags;
@@ -42,33 +35,6 @@ struct ward_evlog_store {
 	int broken;
 	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
 };
-
-static int frame_check(const uint8_t *frame, size_t len, uint8_t *out)
-{
-	uint8_t full[WARD_HASH_MAX_SIZE];
-	int r = hash_buf(WARD_HASH_SHA256, frame, len, full);
-
-	if (r == 0)
-		memcpy(out, full, FRAME_CHECK);
-	return r;
-}
-
-/* Is there a complete, checked frame at @p? Only used to tell a torn tail from damage. */
-static bool frame_valid_at(const uint8_t *p, size_t avail)
-{
-	uint8_t check[FRAME_CHECK];
-	uint32_t plen;
-
-	if (avail < FRAME_HDR + FRAME_CHECK || memcmp(p, FRAME_MAGIC, 4) != 0)
-		return false;
-	plen = get_le32(p + 4);
-	if (plen > WARD_TEMPLATE_DATA_MAX + 2 * WARD_TEMPLATE_NAME_MAX ||
-	    avail - FRAME_HDR - FRAME_CHECK < plen)
-		return false;
-	if (frame_check(p, FRAME_HDR + plen, check) < 0)
-		return false;
-	return memcmp(check, p + FRAME_HDR + plen, FRAME_CHECK) == 0;
-}
 
 static int extend_into(struct ward_evlog_store *s, uint8_t reg[][WARD_HASH_MAX_SIZE],
 		       const struct ward_evlog_record *r)
@@ -108,7 +74,7 @@ static int load_tail_once(struct ward_evlog_store *s, struct ward_diag *d)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
-	size_t len, off = 0;
+	size_t len;
 
 	if (fstat(s->fd, &st) < 0)
 		return -errno;
@@ -132,53 +98,27 @@ static int load_tail_once(struct ward_evlog_store *s, struct ward_diag *d)
 		got += (size_t)k;
 	}
 
-	while (off < len) {
-		struct ward_evlog_record r;
-		struct ward_diag pd;
-		uint32_t plen;
-		long k;
-		int err;
+	{
+		size_t n0 = s->log.n, consumed = 0;
+		bool torn = false;
+		int err = evlog_frames_parse(buf, len, s->end, &s->next_seq, &s->log, &consumed, &torn, d);
 
-		if (!frame_valid_at(buf + off, len - off))
-			goto tail;
-		plen = get_le32(buf + off + 4);
-		if (get_le64(buf + off + 8) != s->next_seq)
-			return diag_set(d, -EUCLEAN, "log offset %llu: record sequence %llu, expected %llu",
-					(unsigned long long)(s->end + off),
-					(unsigned long long)get_le64(buf + off + 8),
-					(unsigned long long)s->next_seq);
-		k = evlog_parse_binary_record(buf + off + FRAME_HDR, plen, 0, &r, &pd);
-		if (k < 0 || (uint32_t)k != plen) {
-			if (k >= 0)
-				evlog_record_free(&r);
-			return diag_set(d, -EUCLEAN, "log offset %llu: checked record does not parse: %s",
-					(unsigned long long)(s->end + off), k < 0 ? pd.msg : "trailing bytes");
+		for (size_t i = n0; i < s->log.n; i++) {
+			s->log.rec[i].src_pos = i;
+			if (err == 0)
+				err = extend_into(s, s->reg, &s->log.rec[i]);
 		}
-		r.src_pos = s->log.n;
-		if ((err = extend_into(s, s->reg, &r)) < 0 || (err = evlog_push(&s->log, &r)) < 0) {
-			evlog_record_free(&r);
+		if (err < 0)
 			return err;
-		}
-		off += FRAME_HDR + plen + FRAME_CHECK;
-		s->next_seq++;
-	}
-	s->end += off;
-	return 0;
-
-tail:
-	for (size_t p = off + 1; p + FRAME_HDR + FRAME_CHECK <= len; p++)
-		if (buf[p] == 'W' && frame_valid_at(buf + p, len - p))
-			return diag_set(d, -EUCLEAN,
-					"log damaged at offset %llu, valid records follow at %llu: "
-					"refusing to cut (restore the log or investigate)",
-					(unsigned long long)(s->end + off), (unsigned long long)(s->end + p));
-	s->end += off;
-	if (s->flags & WARD_STORE_RDONLY)
+		s->end += consumed;
+		if (!torn || (s->flags & WARD_STORE_RDONLY))
+			return 0;
+		/* The torn tail of an append that never reported success: cut it. */
+		if (ftruncate(s->fd, (off_t)s->end) < 0 || fdatasync(s->fd) < 0)
+			return -errno;
+		s->cut += len - consumed;
 		return 0;
-	if (ftruncate(s->fd, (off_t)s->end) < 0 || fdatasync(s->fd) < 0)
-		return -errno;
-	s->cut += len - off;
-	return 0;
+	}
 }
 
 static int lock(struct ward_evlog_store *s, int how)
@@ -191,10 +131,9 @@ static int lock(struct ward_evlog_store *s, int how)
 
 static int create_log(int dirfd, const char *name)
 {
-	uint8_t hdr[FILE_HDR] = { 0 };
+	uint8_t hdr[WARD_LOG_FILE_HDR];
 
-	memcpy(hdr, FILE_MAGIC, 8);
-	put_le32(hdr + 8, FRAME_VERSION);
+	evlog_file_header(hdr);
 	/* Temp + rename: a crash never leaves a log without its header. */
 	return write_file_atomic(dirfd, name, hdr, sizeof(hdr), 0600);
 }
@@ -203,7 +142,7 @@ int evlog_store_open(int dirfd, const char *name, unsigned banks, uint32_t pcr, 
 		     struct ward_evlog_store **ret, struct ward_diag *d)
 {
 	struct ward_evlog_store *s;
-	uint8_t hdr[FILE_HDR];
+	uint8_t hdr[WARD_LOG_FILE_HDR];
 	int r;
 
 	s = calloc(1, sizeof(*s));
@@ -244,11 +183,11 @@ int evlog_store_open(int dirfd, const char *name, unsigned banks, uint32_t pcr, 
 	if (r < 0)
 		goto fail;
 	if (pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, FILE_MAGIC, 8) != 0 || get_le32(hdr + 8) != FRAME_VERSION) {
+	    !evlog_file_header_ok(hdr, sizeof(hdr))) {
 		r = diag_set(d, -EBADMSG, "not a ward log (bad header)");
 		goto fail;
 	}
-	s->end = FILE_HDR;
+	s->end = WARD_LOG_FILE_HDR;
 	r = load_tail(s, d);
 	flock(s->fd, LOCK_UN);
 	if (r < 0)
@@ -269,27 +208,6 @@ int evlog_store_refresh(struct ward_evlog_store *s, struct ward_diag *d)
 	r = load_tail(s, d);
 	flock(s->fd, LOCK_UN);
 	return r;
-}
-
-static int frame_append(struct buf *b, const struct ward_evlog_record *r, uint64_t seq)
-{
-	size_t start = b->len, nlen = strlen(r->template_name);
-	uint8_t hdr[FRAME_HDR], check[FRAME_CHECK];
-	uint32_t plen = (uint32_t)(4 + 4 + nlen + 4 + r->data_len);
-	int err;
-
-	memcpy(hdr, FRAME_MAGIC, 4);
-	put_le32(hdr + 4, plen);
-	put_le64(hdr + 8, seq);
-	if ((err = buf_append(b, hdr, sizeof(hdr))) < 0 || (err = buf_append_le32(b, r->pcr)) < 0 ||
-	    (err = buf_append_le32(b, (uint32_t)nlen)) < 0 ||
-	    (err = buf_append(b, r->template_name, nlen)) < 0 ||
-	    (err = buf_append_le32(b, r->data_len)) < 0 ||
-	    (err = buf_append(b, r->data, r->data_len)) < 0)
-		return err;
-	if ((err = frame_check(b->data + start, b->len - start, check)) < 0)
-		return err;
-	return buf_append(b, check, sizeof(check));
 }
 
 int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
@@ -319,7 +237,7 @@ int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *rec
 	memcpy(reg, s->reg, sizeof(reg));
 	for (size_t i = 0; i < n; i++)
 		if ((r = extend_into(s, reg, &recs[i])) < 0 ||
-		    (r = frame_append(&b, &recs[i], s->next_seq + i)) < 0)
+		    (r = evlog_frame_append(&b, &recs[i], s->next_seq + i)) < 0)
 			goto out;
 	r = write_all_at(s->fd, b.data, b.len, (off_t)s->end);
 	if (r == 0 && fdatasync(s->fd) < 0)

@@ -247,12 +247,48 @@ static void test_append_rejects(void **state)
 	test_rmtree(dir);
 }
 
+/* A copy of the file parses alone (ward log replay STATE_DIR/log), strictly. */
+static void test_parse_copy(void **state)
+{
+	char *dir = test_tmpdir(), path[512];
+	int dfd = open_dir(dir);
+	struct ward_evlog_store *s = open_store(dfd, 0, 0);
+	struct ward_evlog log;
+	struct ward_diag d = { { 0 } };
+	uint8_t *buf = NULL, reg[32] = { 0 }, kept[32];
+	size_t len;
+
+	append(s, 7, 0);
+	snprintf(path, sizeof(path), "%s/log", dir);
+	assert_int_equal(read_file_full(path, 1 << 20, &buf, &len), 0);
+	evlog_init(&log);
+	assert_int_equal(evlog_parse_auto(buf, len, __WARD_HASH_MAX, &log, &d), 0);
+	assert_int_equal(log.n, 7);
+	assert_int_equal(evlog_replay(&log, 0, log.n, 10, WARD_HASH_SHA256, reg), 0);
+	assert_int_equal(evlog_store_register(s, WARD_HASH_SHA256, kept), 0);
+	assert_memory_equal(reg, kept, 32);
+	evlog_free(&log);
+	evlog_init(&log);
+	assert_int_equal(evlog_parse_ward_file(buf, len - 5, &log, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "torn tail"));
+	evlog_free(&log);
+	buf[40] ^= 1;
+	evlog_init(&log);
+	assert_int_equal(evlog_parse_ward_file(buf, len, &log, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "damaged"));
+	evlog_free(&log);
+	free(buf);
+	evlog_store_free(s);
+	close(dfd);
+	test_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_reopen),	  cmocka_unit_test(test_torn_tails),
 		cmocka_unit_test(test_damage_is_refused), cmocka_unit_test(test_two_writers),
-		cmocka_unit_test(test_append_rejects),
+		cmocka_unit_test(test_append_rejects),	  cmocka_unit_test(test_parse_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
