@@ -141,8 +141,7 @@ static int add_unknown(struct ward_verify_result *res, const char *alg, const ui
 	return 0;
 }
 
-/* Every measured object must be in the reference values; buffers (decisions, keys) are not
- * files and are reported separately. */
+/* Every measured object must be in the reference values; decisions are counted. */
 static int check_objects(struct ward_verify_result *res, const struct ward_verify_opts *o,
 			 struct ward_diag *d)
 {
@@ -167,12 +166,23 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 			diag_prefix(d, "record %zu: ", (size_t)(res->msg.first_record + i));
 			return r;
 		}
-		if (evlog_record_field(rec, WARD_TF_BUF, &blen) || rec->violation)
+		/* ward writes neither violations nor buffers other than its own events, and
+		 * every record it writes names a file digest: anything else in its evidence is
+		 * not ward's and is not waved through. */
+		if (rec->violation) {
+			if ((r = add_reason(res, "record %llu is a violation record, which ward never "
+						 "writes", (unsigned long long)(res->msg.first_record + i))) < 0)
+				return r;
 			continue;
-		if (evlog_record_file_digest(rec, &fd) < 0)
+		}
+		if (evlog_record_field(rec, WARD_TF_BUF, &blen) ||
+		    evlog_record_file_digest(rec, &fd) < 0) {
+			if ((r = add_reason(res, "record %llu (%s %s) is not a measurement or a ward "
+						 "event", (unsigned long long)(res->msg.first_record + i),
+					    rec->template_name, name ? name : "")) < 0)
+				return r;
 			continue;
-		if (name && strcmp(name, "boot_aggregate") == 0)
-			continue;
+		}
 		res->objects++;
 		if (!o->policy)
 			continue;

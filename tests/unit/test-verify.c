@@ -377,6 +377,25 @@ static void test_quote_msg_codec(void **state)
 	buf_free(&b);
 }
 
+/* A record ward never writes (a foreign ima-buf event) is not waved through. */
+static void test_foreign_records(void **state)
+{
+	struct fixture *f = *state;
+	struct ward_evlog_record r;
+	struct ward_verify_result res;
+	struct ward_diag d = { { 0 } };
+	_cleanup_free_ char *ev = NULL;
+
+	assert_int_equal(evlog_record_new_buf(10, ".ima", (const uint8_t *)"cert", 4, &r), 0);
+	assert_int_equal(state_append(f->st, &r, 1, &d), 0);
+	ev = evidence(f, 0);
+	assert_int_equal(verify(ev, strlen(ev), f, NULL, NULL, &res), 0);
+	assert_int_equal(res.verdict, WARD_VERDICT_FAIL);
+	assert_true(res.signature_ok && res.registers_ok && res.log_ok);
+	assert_non_null(strstr(res.reasons[0], "not a measurement or a ward event"));
+	verify_result_clear(&res);
+}
+
 /* A writer killed between link(2) and unlink(2) of the new key leaves a second name for the
  * real key: cleaning up removes the name and keeps the key. A lone temp copy is wiped. */
 static void test_stale_key_temps(void **state)
@@ -422,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_quote_msg_codec),
 		cmocka_unit_test_setup_teardown(test_attester_is_fixed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_key_temps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
