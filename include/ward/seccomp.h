@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The seccomp filter of an integrity domain: every road to executable memory that does not go
+ * through a checked file mapping, and every tool to escape the domain, is refused. The
+ * reasoning and the bypasses it closes are in ../shared/research/domain-design-notes.md
+ * (section 6 and Q1, Q8). Groundwork for issue 3: the domain itself is built there.
+ */
+#ifndef WARD_SECCOMP_H
+#define WARD_SECCOMP_H
+
+#include "core/diag.h"
+
+enum {
+	/* A policy's opt-in for JIT runtimes: anonymous executable memory and mprotect(+X)
+	 * are allowed. W^X on every mapping and everything else stay. */
+	WARD_SECCOMP_ALLOW_ANON_EXEC = 1 << 0,
+};
+
+/**
+ * domain_seccomp_install() - set no_new_privs and load the domain filter into the calling
+ * thread (and its future children). Irreversible.
+ * @flags: WARD_SECCOMP_*.
+ * @d: diagnostics.
+ *
+ * The filter, for the native architecture (any other architecture, including x32 and the
+ * i386 int 0x80 entry, is killed):
+ *  - EPERM: mmap with PROT_WRITE and PROT_EXEC (any fd: a private writable mapping of a
+ *    verified file is otherwise a shellcode pad); mmap with PROT_EXEC and MAP_ANONYMOUS;
+ *    mprotect and pkey_mprotect adding PROT_EXEC; personality with READ_IMPLIES_EXEC;
+ *    shmat with SHM_EXEC; memfd_create, memfd_secret; ptrace, process_vm_writev,
+ *    pidfd_getfd; unshare, setns and clone with any CLONE_NEW* flag; the mount family;
+ *    io_uring; bpf; userfaultfd.
+ *  - ENOSYS: clone3 (seccomp cannot read its flags; glibc falls back to clone).
+ *
+ * Return: 0, or -errno from libseccomp (the thread is then unchanged: callers fail closed).
+ */
+int domain_seccomp_install(unsigned flags, struct ward_diag *d);
+
+#endif
