@@ -81,7 +81,6 @@ int attest_extend(struct ward_attester *a, const struct ward_evlog_record *r, st
 /** attest_pubkey_pem() - the signing key, PEM SubjectPublicKeyInfo (malloc'd). Return: 0 or -errno. */
 int attest_pubkey_pem(struct ward_attester *a, char **ret_pem, struct ward_diag *d);
 
-const char *attest_type(const struct ward_attester *a);
 void attest_quote_clear(struct ward_quote *q);
 void attest_close(struct ward_attester *a);
 

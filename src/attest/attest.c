@@ -96,11 +96,6 @@ int attest_pubkey_pem(struct ward_attester *a, char **ret_pem, struct ward_diag 
 	return a->ops->pubkey_pem(a->priv, ret_pem, d);
 }
 
-const char *attest_type(const struct ward_attester *a)
-{
-	return a->ops->type;
-}
-
 void attest_quote_clear(struct ward_quote *q)
 {
 	free(q->message);

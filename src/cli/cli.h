@@ -39,9 +39,6 @@ int cli_parse_bank(const char *opt, const char *s, enum ward_hash_alg *ret);
 /* Parse --nonce HEX (1..64 bytes). Return: 0 or EXIT_USAGE. */
 int cli_parse_nonce(const char *s, unsigned char *out, size_t *ret_len);
 
-/* Map a libward -errno to an exit code: input problems are EXIT_USAGE, the rest EXIT_VERDICT. */
-int cli_exit_for(int err);
-
 /* Handle --state-dir and --attester inside a verb's option loop (long options 's' and 'A'). */
 #define CLI_COMMON_LONGOPTS                                                                        \
 	{ "state-dir", required_argument, NULL, 's' }, { "attester", required_argument, NULL, 'A' }, \

@@ -72,26 +72,6 @@ int cli_parse_nonce(const char *s, unsigned char *out, size_t *ret_len)
 	return 0;
 }
 
-int cli_exit_for(int err)
-{
-	switch (err) {
-	case -EBADMSG:
-	case -EINVAL:
-	case -E2BIG:
-	case -EFBIG:
-	case -ENOTUNIQ:
-	case -EOPNOTSUPP:
-	case -ENOENT:
-	case -EISDIR:
-	case -ENOTDIR:
-	case -EACCES:
-	case -EPERM:
-		return EXIT_USAGE;
-	default:
-		return EXIT_VERDICT;
-	}
-}
-
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);

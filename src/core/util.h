@@ -105,14 +105,6 @@ int write_all_at(int fd, const void *buf, size_t len, off_t off);
 int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode);
 
 /**
- * fsync_parent_dir() - fsync the directory that holds @path (for durable creates and renames).
- * @path: a file path.
- *
- * Return: 0 or -errno.
- */
-int fsync_parent_dir(const char *path);
-
-/**
  * fd_check_owned() - is @fd a regular file owned by the effective uid with none of the
  * permission bits in @forbidden (e.g. 022: not writable by group or others)?
  * @fd: an open file.
