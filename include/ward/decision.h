@@ -75,4 +75,42 @@ int decision_record_new(uint32_t pcr, const struct ward_decision *dec, struct wa
 int decision_from_record(const struct ward_evlog_record *r, struct ward_decision *ret,
 			 struct ward_diag *d);
 
+/*
+ * The first record of every domain ("ward-domain", also ima-buf with canonical JSON): its id,
+ * mode, policy and every opt-in the policy grants it, so a verifier sees under which rules the
+ * decisions that follow were taken.
+ */
+#define WARD_DOMAIN_RECORD_NAME "ward-domain"
+#define WARD_DOMAIN_DIRS_MAX 64
+
+struct ward_domain_event {
+	char domain[64];
+	char mode[16]; /* "enforce", "audit", "measure" */
+	bool has_policy;
+	char policy_name[128];
+	uint64_t policy_version;
+	bool anon_exec;	   /* anonymous executable memory allowed (JIT opt-in) */
+	bool wx_elf;	   /* ELF objects needing W+X memory allowed */
+	size_t n_data_dirs; /* non-ELF files below these need no policy entry */
+	char *data_dirs[WARD_DOMAIN_DIRS_MAX];
+	size_t n_code;
+	char *code[WARD_DOMAIN_DIRS_MAX]; /* the code mounts */
+};
+
+/**
+ * domain_event_record_new() - encode @ev as a ward-domain record.
+ * Return: 0, -EINVAL, -E2BIG, -ENOMEM.
+ */
+int domain_event_record_new(uint32_t pcr, const struct ward_domain_event *ev,
+			    struct ward_evlog_record *ret);
+
+/**
+ * domain_event_from_record() - decode a ward-domain record (canonical form only).
+ * @ret: the event; free its strings with domain_event_free().
+ * Return: 0, -ENOENT when @r is not a ward-domain record, -EBADMSG when malformed, -ENOMEM.
+ */
+int domain_event_from_record(const struct ward_evlog_record *r, struct ward_domain_event *ret,
+			     struct ward_diag *d);
+void domain_event_free(struct ward_domain_event *ev);
+
 #endif

@@ -52,6 +52,22 @@ int evlog_store_open(int dirfd, const char *name, unsigned banks, uint32_t pcr, 
 int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
 		       struct ward_diag *d);
 
+enum {
+	/* Written (visible to readers, kept if the writer dies) but not yet synced: the caller
+	 * calls evlog_store_sync() soon, as one group commit for many appends. */
+	WARD_APPEND_NOSYNC = 1 << 0,
+};
+
+/**
+ * evlog_store_append_flags() - evlog_store_append() with WARD_APPEND_* @flags.
+ * Return: as evlog_store_append().
+ */
+int evlog_store_append_flags(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
+			     unsigned flags, struct ward_diag *d);
+
+/** evlog_store_sync() - make every record written so far durable. Return: 0 or -errno. */
+int evlog_store_sync(struct ward_evlog_store *s);
+
 /** evlog_store_refresh() - load records other processes appended since. Return: as open. */
 int evlog_store_refresh(struct ward_evlog_store *s, struct ward_diag *d);
 

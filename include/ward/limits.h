@@ -26,6 +26,8 @@
 #define WARD_POLICY_FILE_MAX (256u << 20)
 /* Entries in one allowlist. */
 #define WARD_POLICY_ENTRIES_MAX (4u << 20)
+/* Data dirs in one policy's domain settings. */
+#define WARD_POLICY_DATA_DIRS_MAX 256
 /* A PEM public key given on the command line. */
 #define WARD_PEM_MAX (64u << 10)
 /* Keys pinned with --soft-key. */
@@ -34,5 +36,15 @@
 #define WARD_APPEND_BATCH_MAX 4096
 /* A ward-decision buffer. */
 #define WARD_DECISION_MAX (8u << 10)
+
+/* --code dirs (besides /usr) and binds of one domain. */
+#define WARD_DOMAIN_CODE_MAX 64
+#define WARD_DOMAIN_BINDS_MAX 256
+/* Verified files whose ignore mark (and the lease that guards it) a monitor keeps; beyond it,
+ * files are verified on every open. */
+#define WARD_DOMAIN_CACHE_MAX 65536
+/* Distinct (object, path, grant path) triples a monitor records; beyond it, the monitor
+ * stops granting (it could no longer tell what it already recorded). */
+#define WARD_DOMAIN_SEEN_MAX (4u << 20)
 
 #endif

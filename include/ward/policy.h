@@ -22,6 +22,16 @@ struct ward_policy_entry {
 	char *path; /* a hint for people; matching is by digest only */
 };
 
+/* What a policy lets an integrity domain do beyond running allowlisted code (optional
+ * "domain" object; every opt-in is recorded in the domain's evidence). */
+struct ward_policy_domain {
+	bool allow_anon_exec; /* JIT runtimes: anonymous executable memory, mprotect(+X) */
+	bool allow_wx_elf;    /* ELF objects with W+X segments, an executable stack, text relocs */
+	char **data_dirs;     /* absolute, normalised, no trailing '/': non-ELF files opened
+			       * (never executed) below them need no entry */
+	size_t n_data_dirs;
+};
+
 struct ward_policy {
 	char *name;
 	uint64_t version;
@@ -30,7 +40,15 @@ struct ward_policy {
 	size_t n_entries;
 	size_t n_paths; /* entries as listed, before digests were merged */
 	uint8_t file_digest[32]; /* sha256 of the policy file as read */
+	struct ward_policy_domain domain;
 };
+
+/**
+ * policy_data_dir() - the data dir of @p that @path lies below, or NULL.
+ * @p: the policy.
+ * @path: an absolute path.
+ */
+const char *policy_data_dir(const struct ward_policy *p, const char *path);
 
 /**
  * policy_parse() - parse a policy document strictly.
@@ -56,6 +74,7 @@ struct ward_policy_builder {
 	struct ward_policy_entry *entries;
 	size_t n, cap;
 	enum ward_hash_alg hash;
+	struct ward_policy_domain domain; /* written when any field is set; not owned */
 };
 
 /** policy_builder_add() - add one (digest, path) pair. Return: 0, -E2BIG, -ENOMEM. */

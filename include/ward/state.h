@@ -59,6 +59,15 @@ int state_append(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
 		 struct ward_diag *d);
 
 /**
+ * state_append_flags() - state_append() with WARD_APPEND_* @flags: with WARD_APPEND_NOSYNC the
+ * records are written (they survive the caller's death) and mirrored, and reach stable storage
+ * at the caller's next evlog_store_sync().
+ * Return: as state_append().
+ */
+int state_append_flags(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
+		       unsigned flags, struct ward_diag *d);
+
+/**
  * state_quote() - catch up on the log and sign its registers over @nonce.
  * @s: the state, opened with WARD_STATE_ATTESTER.
  * @nonce: verifier nonce.

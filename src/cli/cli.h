@@ -45,6 +45,7 @@ int cli_parse_nonce(const char *s, unsigned char *out, size_t *ret_len);
 	{ "help", no_argument, NULL, 'h' }
 
 int verb_log(int argc, char **argv);
+int verb_run(int argc, char **argv);
 int verb_measure(int argc, char **argv);
 int verb_attester(int argc, char **argv);
 int verb_evidence(int argc, char **argv);

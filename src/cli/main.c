@@ -77,6 +77,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } verbs[] = {
+	{ "run", verb_run, "run a command in an integrity domain (ward is its monitor)" },
 	{ "log", verb_log, "show, export and replay measurement logs" },
 	{ "measure", verb_measure, "measure files into the log" },
 	{ "attester", verb_attester, "the state dir's root of trust (pubkey)" },

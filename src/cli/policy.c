@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ward policy scan PATH... [-o FILE] [--name NAME] [--version N] */
+/* ward policy scan PATH... [-o FILE] [--name NAME] [--version N] [domain opt-ins] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ward/limits.h"
 #include "ward/measure.h"
 #include "ward/policy.h"
 
 static void usage(FILE *f)
 {
 	fputs("Usage: ward policy scan PATH... [-o FILE] [--name NAME] [--version N]\n"
+	      "                        [--data-dir DIR]... [--allow-anon-exec] [--allow-wx-elf]\n"
 	      "\n"
 	      "Write a reference-value allowlist (docs/policy-format.md): the sha256 of every\n"
 	      "regular file named or found below a named directory. Symlinks to files are\n"
@@ -22,7 +24,12 @@ static void usage(FILE *f)
 	      "denied, never allowed). Progress is shown on a terminal.\n"
 	      "  -o FILE        write to FILE (default: standard output)\n"
 	      "  --name NAME    policy name (default: scan)\n"
-	      "  --version N    policy version (default: 1)\n",
+	      "  --version N    policy version (default: 1)\n"
+	      "Settings for integrity domains (ward run), each recorded in a domain's evidence:\n"
+	      "  --data-dir DIR       non-ELF files opened (never executed) below DIR need no entry\n"
+	      "  --allow-anon-exec    allow anonymous executable memory (JIT runtimes)\n"
+	      "  --allow-wx-elf       allow ELF objects with W+X segments, executable stacks or text\n"
+	      "                       relocations\n",
 	      f);
 }
 
@@ -74,9 +81,13 @@ static int policy_scan(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "version", required_argument, NULL, 'v' },
+		{ "data-dir", required_argument, NULL, 'D' },
+		{ "allow-anon-exec", no_argument, NULL, 'J' },
+		{ "allow-wx-elf", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	char *data_dirs[WARD_POLICY_DATA_DIRS_MAX];
 	struct scan_ctx c = { .b = { .hash = WARD_HASH_SHA256 } };
 	const char *out = NULL, *name = "scan";
 	unsigned long long version = 1;
@@ -99,6 +110,31 @@ static int policy_scan(int argc, char **argv)
 				return cli_error(EXIT_USAGE, "--version: an unsigned integer");
 			break;
 		}
+		case 'D': {
+			size_t n = strlen(optarg);
+
+			while (n > 1 && optarg[n - 1] == '/')
+				optarg[--n] = 0;
+			if (c.b.domain.n_data_dirs == WARD_POLICY_DATA_DIRS_MAX)
+				return cli_error(EXIT_USAGE, "--data-dir: at most %d",
+						 WARD_POLICY_DATA_DIRS_MAX);
+			if (optarg[0] != '/' || n < 2 || strstr(optarg, "//") ||
+			    strstr(optarg, "/./") || strstr(optarg, "/../") ||
+			    (n >= 2 && strcmp(optarg + n - 2, "/.") == 0) ||
+			    (n >= 3 && strcmp(optarg + n - 3, "/..") == 0))
+				return cli_error(EXIT_USAGE,
+						 "--data-dir %s: an absolute, normalised directory other "
+						 "than /", optarg);
+			data_dirs[c.b.domain.n_data_dirs++] = optarg;
+			c.b.domain.data_dirs = data_dirs;
+			break;
+		}
+		case 'J':
+			c.b.domain.allow_anon_exec = true;
+			break;
+		case 'W':
+			c.b.domain.allow_wx_elf = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;

@@ -158,3 +158,151 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 	*ret = dec;
 	return 0;
 }
+
+static json_t *domain_event_json(const struct ward_domain_event *ev)
+{
+	_cleanup_json_ json_t *o = json_object(), *dd = json_array(), *code = json_array();
+
+	if (!o || !dd || !code || ev->n_data_dirs > WARD_DOMAIN_DIRS_MAX ||
+	    ev->n_code > WARD_DOMAIN_DIRS_MAX)
+		return NULL;
+	for (size_t i = 0; i < ev->n_data_dirs; i++)
+		if (json_array_append_new(dd, json_string(ev->data_dirs[i])) < 0)
+			return NULL;
+	for (size_t i = 0; i < ev->n_code; i++)
+		if (json_array_append_new(code, json_string(ev->code[i])) < 0)
+			return NULL;
+	if (json_object_set_new(o, "v", json_integer(1)) < 0 ||
+	    json_object_set_new(o, "domain", json_string(ev->domain)) < 0 ||
+	    json_object_set_new(o, "mode", json_string(ev->mode)) < 0 ||
+	    json_object_set_new(o, "anon_exec", json_boolean(ev->anon_exec)) < 0 ||
+	    json_object_set_new(o, "wx_elf", json_boolean(ev->wx_elf)) < 0 ||
+	    json_object_set(o, "data_dirs", dd) < 0 || json_object_set(o, "code", code) < 0)
+		return NULL;
+	if (ev->has_policy &&
+	    json_object_set_new(o, "policy", json_pack("{s:s, s:I}", "name", ev->policy_name,
+						       "version", (json_int_t)ev->policy_version)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+int domain_event_record_new(uint32_t pcr, const struct ward_domain_event *ev,
+			    struct ward_evlog_record *ret)
+{
+	_cleanup_json_ json_t *o = domain_event_json(ev);
+	_cleanup_free_ char *text = NULL;
+	size_t n;
+
+	if (!o)
+		return -EINVAL;
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	n = strlen(text);
+	if (n > WARD_DECISION_MAX)
+		return -E2BIG;
+	return evlog_record_new_buf(pcr, WARD_DOMAIN_RECORD_NAME, (const uint8_t *)text,
+				    (uint32_t)n, ret);
+}
+
+void domain_event_free(struct ward_domain_event *ev)
+{
+	for (size_t i = 0; i < ev->n_data_dirs; i++)
+		free(ev->data_dirs[i]);
+	for (size_t i = 0; i < ev->n_code; i++)
+		free(ev->code[i]);
+	ev->n_data_dirs = ev->n_code = 0;
+}
+
+static int str_list(json_t *o, const char *key, char **out, size_t *n, struct ward_diag *d)
+{
+	json_t *a = json_object_get(o, key), *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > WARD_DOMAIN_DIRS_MAX)
+		return diag_set(d, -EBADMSG, "ward-domain: \"%s\" must be an array of at most %d",
+				key, WARD_DOMAIN_DIRS_MAX);
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return diag_set(d, -EBADMSG, "ward-domain: \"%s\" holds a non-string", key);
+		out[*n] = strdup(json_string_value(v));
+		if (!out[*n])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+int domain_event_from_record(const struct ward_evlog_record *r, struct ward_domain_event *ret,
+			     struct ward_diag *d)
+{
+	static const char *const keys[] = { "v", "domain", "mode", "anon_exec", "wx_elf",
+					    "data_dirs", "code", "policy", NULL };
+	static const char *const pkeys[] = { "name", "version", NULL };
+	_cleanup_json_ json_t *o = NULL, *again = NULL;
+	_cleanup_free_ char *canon = NULL;
+	struct ward_domain_event ev = { 0 };
+	const char *name = evlog_record_name(r), *s;
+	const uint8_t *buf;
+	json_t *pol, *b;
+	uint32_t len;
+	uint64_t v;
+	int rc;
+
+	buf = evlog_record_field(r, WARD_TF_BUF, &len);
+	if (!buf || !name || strcmp(name, WARD_DOMAIN_RECORD_NAME) != 0)
+		return -ENOENT;
+	if (len > WARD_DECISION_MAX)
+		return diag_set(d, -EBADMSG, "ward-domain: buffer too large");
+	if ((rc = json_parse_strict(buf, len, "ward-domain", &o, d)) < 0 ||
+	    (rc = json_only_keys(o, keys, "ward-domain", d)) < 0 ||
+	    (rc = json_req_u64(o, "v", "ward-domain", &v, d)) < 0)
+		return rc;
+	if (v != 1)
+		return diag_set(d, -EBADMSG, "ward-domain: version %llu", (unsigned long long)v);
+	if ((rc = json_req_string(o, "domain", "ward-domain", &s, d)) < 0)
+		return rc;
+	if (strlen(s) >= sizeof(ev.domain))
+		return diag_set(d, -EBADMSG, "ward-domain: \"domain\" too long");
+	strcpy(ev.domain, s);
+	if ((rc = json_req_string(o, "mode", "ward-domain", &s, d)) < 0)
+		return rc;
+	if (strcmp(s, "enforce") && strcmp(s, "audit") && strcmp(s, "measure"))
+		return diag_set(d, -EBADMSG, "ward-domain: unknown mode \"%s\"", s);
+	strcpy(ev.mode, s);
+	if (!json_is_boolean(b = json_object_get(o, "anon_exec")))
+		return diag_set(d, -EBADMSG, "ward-domain: \"anon_exec\" must be a boolean");
+	ev.anon_exec = json_is_true(b);
+	if (!json_is_boolean(b = json_object_get(o, "wx_elf")))
+		return diag_set(d, -EBADMSG, "ward-domain: \"wx_elf\" must be a boolean");
+	ev.wx_elf = json_is_true(b);
+	pol = json_object_get(o, "policy");
+	if (pol) {
+		if ((rc = json_only_keys(pol, pkeys, "ward-domain policy", d)) < 0 ||
+		    (rc = json_req_string(pol, "name", "ward-domain policy", &s, d)) < 0 ||
+		    (rc = json_req_u64(pol, "version", "ward-domain policy", &ev.policy_version, d)) < 0)
+			return rc;
+		if (strlen(s) >= sizeof(ev.policy_name))
+			return diag_set(d, -EBADMSG, "ward-domain: policy name too long");
+		strcpy(ev.policy_name, s);
+		ev.has_policy = true;
+	}
+	if ((rc = str_list(o, "data_dirs", ev.data_dirs, &ev.n_data_dirs, d)) < 0 ||
+	    (rc = str_list(o, "code", ev.code, &ev.n_code, d)) < 0)
+		goto fail;
+	again = domain_event_json(&ev);
+	canon = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!canon) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (strlen(canon) != len || memcmp(canon, buf, len) != 0) {
+		rc = diag_set(d, -EBADMSG, "ward-domain: not in canonical form");
+		goto fail;
+	}
+	*ret = ev;
+	return 0;
+fail:
+	domain_event_free(&ev);
+	return rc;
+}

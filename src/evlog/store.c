@@ -213,6 +213,19 @@ int evlog_store_refresh(struct ward_evlog_store *s, struct ward_diag *d)
 int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
 		       struct ward_diag *d)
 {
+	return evlog_store_append_flags(s, recs, n, 0, d);
+}
+
+int evlog_store_sync(struct ward_evlog_store *s)
+{
+	if (s->flags & WARD_STORE_RDONLY)
+		return -EROFS;
+	return fdatasync(s->fd) < 0 ? -errno : 0;
+}
+
+int evlog_store_append_flags(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
+			     unsigned flags, struct ward_diag *d)
+{
 	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
 	struct buf b = { 0 };
 	int r;
@@ -240,7 +253,7 @@ int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *rec
 		    (r = evlog_frame_append(&b, &recs[i], s->next_seq + i)) < 0)
 			goto out;
 	r = write_all_at(s->fd, b.data, b.len, (off_t)s->end);
-	if (r == 0 && fdatasync(s->fd) < 0)
+	if (r == 0 && !(flags & WARD_APPEND_NOSYNC) && fdatasync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
 		/* Nothing is reported; take back whatever reached the file. */

@@ -27,15 +27,92 @@ void policy_free(struct ward_policy *p)
 		return;
 	for (size_t i = 0; i < p->n_entries; i++)
 		free(p->entries[i].path);
+	for (size_t i = 0; i < p->domain.n_data_dirs; i++)
+		free(p->domain.data_dirs[i]);
+	free(p->domain.data_dirs);
 	free(p->entries);
 	free(p->name);
 	free(p);
 }
 
+/* A data dir: absolute, no empty, "." or ".." components, no trailing '/', not "/" itself
+ * (that would waive the allowlist for every non-ELF file of every code mount). */
+static bool data_dir_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n >= WARD_PATH_MAX || s[0] != '/' || s[n - 1] == '/')
+		return false;
+	for (const char *c = s; *c; c++) {
+		if (c[0] != '/')
+			continue;
+		if (c[1] == '/' || (c[1] == '.' && (c[2] == '/' || c[2] == 0)) ||
+		    (c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == 0)))
+			return false;
+	}
+	return true;
+}
+
+static int parse_domain(json_t *o, struct ward_policy_domain *dom, struct ward_diag *d)
+{
+	static const char *const keys[] = { "allow_anon_exec", "allow_wx_elf", "data_dirs", NULL };
+	json_t *v, *dirs;
+	size_t i;
+	int r;
+
+	if (!json_is_object(o))
+		return diag_set(d, -EBADMSG, "policy: \"domain\" must be an object");
+	if ((r = json_only_keys(o, keys, "policy: domain", d)) < 0)
+		return r;
+	if ((v = json_object_get(o, "allow_anon_exec"))) {
+		if (!json_is_boolean(v))
+			return diag_set(d, -EBADMSG, "policy: domain.allow_anon_exec must be a boolean");
+		dom->allow_anon_exec = json_is_true(v);
+	}
+	if ((v = json_object_get(o, "allow_wx_elf"))) {
+		if (!json_is_boolean(v))
+			return diag_set(d, -EBADMSG, "policy: domain.allow_wx_elf must be a boolean");
+		dom->allow_wx_elf = json_is_true(v);
+	}
+	dirs = json_object_get(o, "data_dirs");
+	if (!dirs)
+		return 0;
+	if (!json_is_array(dirs))
+		return diag_set(d, -EBADMSG, "policy: domain.data_dirs must be an array");
+	if (json_array_size(dirs) > WARD_POLICY_DATA_DIRS_MAX)
+		return diag_set(d, -E2BIG, "policy: more than %u data dirs", WARD_POLICY_DATA_DIRS_MAX);
+	dom->data_dirs = calloc(json_array_size(dirs) + 1, sizeof(char *));
+	if (!dom->data_dirs)
+		return -ENOMEM;
+	json_array_foreach(dirs, i, v) {
+		if (!json_is_string(v) || !data_dir_valid(json_string_value(v)))
+			return diag_set(d, -EBADMSG,
+					"policy: domain.data_dirs[%zu] must be an absolute, normalised "
+					"directory other than / (no trailing /, no . or .. parts)", i);
+		dom->data_dirs[dom->n_data_dirs] = strdup(json_string_value(v));
+		if (!dom->data_dirs[dom->n_data_dirs])
+			return -ENOMEM;
+		dom->n_data_dirs++;
+	}
+	return 0;
+}
+
+const char *policy_data_dir(const struct ward_policy *p, const char *path)
+{
+	for (size_t i = 0; i < p->domain.n_data_dirs; i++) {
+		const char *dir = p->domain.data_dirs[i];
+		size_t n = strlen(dir);
+
+		if (strncmp(path, dir, n) == 0 && path[n] == '/')
+			return dir;
+	}
+	return NULL;
+}
+
 int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struct ward_diag *d)
 {
 	static const char *const keys[] = { "ward_policy", "name", "version", "hash", "entries",
-					    NULL };
+					    "domain", NULL };
 	static const char *const entry_keys[] = { "digest", "path", NULL };
 	_cleanup_json_ json_t *root = NULL;
 	struct ward_policy *p = NULL;
@@ -103,6 +180,9 @@ int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struc
 		p->n_entries++;
 	}
 	p->n_paths = p->n_entries;
+	if (json_object_get(root, "domain") &&
+	    (r = parse_domain(json_object_get(root, "domain"), &p->domain, d)) < 0)
+		goto fail;
 	/* Index by digest; several paths may share one (hard links, copies): keep the first. */
 	qsort_r(p->entries, p->n_entries, sizeof(*p->entries), entry_cmp, &dlen);
 	if (p->n_entries) {
@@ -192,6 +272,22 @@ int policy_builder_write(const struct ward_policy_builder *b, const char *name, 
 			 "entries", arr);
 	if (!root)
 		return -ENOMEM;
+	if (b->domain.allow_anon_exec || b->domain.allow_wx_elf || b->domain.n_data_dirs) {
+		json_t *dirs = json_array();
+
+		if (!dirs)
+			return -ENOMEM;
+		for (size_t i = 0; i < b->domain.n_data_dirs; i++)
+			if (json_array_append_new(dirs, json_string(b->domain.data_dirs[i])) < 0) {
+				json_decref(dirs);
+				return -ENOMEM;
+			}
+		if (json_object_set_new(root, "domain",
+					json_pack("{s:b, s:b, s:o}", "allow_anon_exec",
+						  b->domain.allow_anon_exec, "allow_wx_elf",
+						  b->domain.allow_wx_elf, "data_dirs", dirs)) < 0)
+			return -ENOMEM;
+	}
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;

@@ -265,11 +265,17 @@ fail:
 int state_append(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
 		 struct ward_diag *d)
 {
+	return state_append_flags(s, recs, n, 0, d);
+}
+
+int state_append_flags(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
+		       unsigned flags, struct ward_diag *d)
+{
 	const struct ward_evlog *log;
 	size_t first;
 	int r;
 
-	r = evlog_store_append(s->log, recs, n, d);
+	r = evlog_store_append_flags(s->log, recs, n, flags, d);
 	if (r < 0 || !s->att)
 		return r;
 	/* Durable first, then mirrored: a crash in between leaves records the register lacks,

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integrity domains: a workload run in its own mount, PID, IPC and UTS namespaces, where only
+ * read-only code mounts are executable and every file opened from them is measured and checked
+ * by the monitor before the kernel lets the open (or exec) proceed. The design and the bypasses
+ * it closes are in docs/architecture.md and docs/threat-model.md.
+ */
+#ifndef WARD_DOMAIN_H
+#define WARD_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/diag.h"
+#include "ward/decision.h"
+#include "ward/elf.h"
+#include "ward/measure.h"
+#include "ward/policy.h"
+
+#define WARD_DOMAIN_ID_MAX 32
+
+enum ward_domain_mode {
+	WARD_MODE_ENFORCE, /* a policy is in force: what it does not allow is denied */
+	WARD_MODE_AUDIT,   /* a policy is checked: what it would deny is recorded, not denied */
+	WARD_MODE_MEASURE, /* no policy: everything is measured; only structural rules deny */
+	__WARD_MODE_MAX,
+};
+
+const char *domain_mode_name(enum ward_domain_mode m);
+
+/* What the monitor learnt about one object opened from a code mount. */
+struct ward_object_facts {
+	bool exec;		      /* FAN_OPEN_EXEC_PERM: execve, execveat, the ELF interpreter */
+	const char *path;	      /* as seen in the domain */
+	bool regular;		      /* a regular file */
+	const char *unverified;	      /* why the file or a directory above it is not trusted
+				       * (owner, mode), or NULL */
+	int measure_err;	      /* 0, or the -errno measuring (or inspecting) it failed with */
+	struct ward_digest digest;    /* in the policy's algorithm, when measure_err == 0 */
+	int elf_err;		      /* 0, or -EBADMSG: has the ELF magic but malformed headers */
+	struct ward_elf_info elf;
+};
+
+struct ward_domain_rules {
+	enum ward_domain_mode mode;
+	const struct ward_policy *policy; /* NULL in WARD_MODE_MEASURE */
+};
+
+/**
+ * domain_decide() - the verdict on one object. Pure: no syscalls.
+ * @rules: mode and policy.
+ * @obj: the facts.
+ * @ret_reason: why (for records and messages), at least 256 bytes; "" when allowed plainly.
+ *
+ * Rules, in order: an object that could not be measured is denied in every mode (fail
+ * closed). Structural rules (not a regular file, a malformed ELF, an ELF needing
+ * writable-executable memory without the policy's opt-in) deny in enforce and measure-only
+ * mode. The allowlist (an exec needs an entry; an open needs one unless it is a non-ELF file
+ * below a policy data dir; the file and its directories must be root-owned and not writable by
+ * group or other) denies in enforce mode only. Audit mode turns every denial but the first
+ * into WARD_DECISION_AUDIT.
+ *
+ * Return: the verdict.
+ */
+enum ward_decision_verdict domain_decide(const struct ward_domain_rules *rules,
+					 const struct ward_object_facts *obj, char *ret_reason);
+
+struct ward_domain_bind {
+	const char *src; /* a host path */
+	const char *dst; /* where it appears in the domain (absolute) */
+	bool ro;
+};
+
+struct ward_state;
+
+struct ward_domain_spec {
+	enum ward_domain_mode mode;
+	const struct ward_policy *policy; /* required unless WARD_MODE_MEASURE */
+	const char *const *code;	  /* --code dirs, as given (besides /usr) */
+	size_t n_code;
+	const struct ward_domain_bind *binds;
+	size_t n_binds;
+	bool set_ids; /* run as uid:gid instead of uid 0 (always without capabilities) */
+	uid_t uid;
+	gid_t gid;
+	char *const *argv; /* CMD and its arguments; CMD is looked up in the domain's PATH */
+	/* Called for every decision (first: recorded now; false: seen and recorded before). */
+	void (*on_decision)(void *ud, const struct ward_decision *dec, bool first);
+	/* Called when CMD itself could not be executed in the domain (-errno). */
+	void (*on_exec_failed)(void *ud, const char *cmd, int err);
+	void *userdata;
+};
+
+/**
+ * domain_run() - run @spec->argv in a new integrity domain and monitor it until it exits.
+ * @spec: what to run and how.
+ * @st: the state dir (opened writable): every record goes to its log.
+ * @ret_status: CMD's exit status (128 + signal when killed by one; 126 when CMD could not be
+ *              executed: denied, or not on a code mount; 127 when not found).
+ * @ret_id: the domain's id (at least WARD_DOMAIN_ID_MAX bytes), or NULL.
+ * @d: diagnostics when ward itself fails.
+ *
+ * The calling process is the monitor: it must be root, single-threaded, and keep running;
+ * if it dies, the keeper kills every domain process before any pending grant can go through.
+ *
+ * Return: 0 when CMD ran to its end (whatever its status), -EINVAL for a bad @spec (overlapping
+ * code dirs and binds, untrusted code dirs, ...), or -errno when the domain could not be built
+ * or monitored (the domain is then torn down).
+ */
+int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *ret_status,
+	       char *ret_id, struct ward_diag *d);
+
+#endif

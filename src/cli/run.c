@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ward run: CMD in a new integrity domain, this process its monitor. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli-state.h"
+#include "cli/cli.h"
+#include "ward/domain.h"
+#include "ward/limits.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ward run [--state-dir DIR] [--policy FILE] [--audit] [--code DIR]...\n"
+	      "                [--bind SRC[:DST]]... [--bind-ro SRC[:DST]]... [--uid N [--gid N]]\n"
+	      "                [--quiet] -- CMD [ARG]...\n"
+	      "\n"
+	      "Run CMD in a new integrity domain (mount, PID, IPC and UTS namespaces) with this\n"
+	      "process as its monitor. Only /usr and each --code DIR are executable, read-only;\n"
+	      "every file opened or executed from them is measured into the state dir's log and\n"
+	      "checked against the policy before the kernel lets it through. Everything else\n"
+	      "(binds, a private /tmp and /dev/shm, a minimal /dev, a read-only /proc) is noexec.\n"
+	      "Anonymous and memfd executable memory, W+X mappings, ptrace, new namespaces and\n"
+	      "mounts are refused (seccomp, Landlock). If the monitor dies, the domain dies first.\n"
+	      "\n"
+	      "  --policy FILE     allowlist ('ward policy scan'); without it the domain is\n"
+	      "                    measure-only: everything is measured, only structural rules deny\n"
+	      "  --audit           record what the policy would deny, deny nothing\n"
+	      "  --code DIR        another executable, read-only code dir, at the same path; it and\n"
+	      "                    the dirs above it must be root-owned, not group/other-writable\n"
+	      "  --bind SRC[:DST]  SRC (a host file or dir) at DST, writable, noexec\n"
+	      "  --bind-ro SRC[:DST] the same, read-only\n"
+	      "  --uid N, --gid N  run CMD as N (default: uid 0, always without capabilities)\n"
+	      "  -q, --quiet       do not print audit findings (denials are always printed)\n"
+	      "\n"
+	      "Exit status: CMD's (128+N when killed by signal N); 126 when CMD was denied or is\n"
+	      "not on a code mount; 127 when not found; 125 when ward itself failed.\n",
+	      f);
+}
+
+struct run_opts {
+	bool quiet;
+	const char *cmd;
+	int exec_err;
+};
+
+static void on_decision(void *ud, const struct ward_decision *dec, bool first)
+{
+	const struct run_opts *o = ud;
+	char ds[WARD_DIGEST_STR_MAX] = "?";
+
+	if (dec->verdict == WARD_DECISION_ALLOW)
+		return;
+	if (dec->verdict == WARD_DECISION_AUDIT && (o->quiet || !first))
+		return;
+	if (dec->has_object)
+		measure_digest_format(&dec->object, ds);
+	fprintf(stderr, "ward: %s %s of '%s' (%s): %s\n",
+		dec->verdict == WARD_DECISION_DENY ? "denied" : "audit: would deny",
+		decision_grant_name(dec->grant), dec->path, ds, dec->reason);
+}
+
+static void on_exec_failed(void *ud, const char *cmd, int err)
+{
+	struct run_opts *o = ud;
+
+	o->exec_err = err;
+	fprintf(stderr, "ward: cannot execute '%s': %s%s\n", cmd, strerror(-err),
+		err == -EACCES ? " (only /usr and --code dirs are executable in a domain)" :
+		err == -ENOENT ? " (not found in the domain)" : "");
+}
+
+static int parse_bind(char *arg, bool ro, struct ward_domain_bind *b)
+{
+	char *colon = strchr(arg, ':');
+
+	if (colon)
+		*colon = 0;
+	if (!arg[0] || (colon && !colon[1]))
+		return cli_error(EXIT_USAGE, "--bind%s: SRC[:DST]", ro ? "-ro" : "");
+	*b = (struct ward_domain_bind){ .src = arg, .dst = colon ? colon + 1 : NULL, .ro = ro };
+	return 0;
+}
+
+static int parse_id(const char *opt, const char *s, unsigned *ret)
+{
+	char *e;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (!s[0] || *e || errno || s[0] == '-' || v >= 0xffffffffUL)
+		return cli_error(EXIT_USAGE, "%s: a numeric id", opt);
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int verb_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "policy", required_argument, NULL, 'p' },
+		{ "audit", no_argument, NULL, 'a' },
+		{ "code", required_argument, NULL, 'c' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "bind-ro", required_argument, NULL, 'r' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{},
+	};
+	static const char *code[WARD_DOMAIN_CODE_MAX + 1];
+	static struct ward_domain_bind binds[WARD_DOMAIN_BINDS_MAX + 1];
+	struct ward_domain_spec spec = { .mode = WARD_MODE_ENFORCE };
+	struct run_opts o = { 0 };
+	const char *policy_path = NULL;
+	struct ward_policy *pol = NULL;
+	struct ward_state *st = NULL;
+	struct ward_diag d = { { 0 } };
+	char id[WARD_DOMAIN_ID_MAX] = "";
+	bool audit = false, gid_set = false;
+	unsigned uid = 0, gid = 0;
+	int c, r, status = 0;
+
+	while ((c = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
+		if (cli_parse_common(c, optarg))
+			continue;
+		switch (c) {
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'a':
+			audit = true;
+			break;
+		case 'c':
+			if (spec.n_code == WARD_DOMAIN_CODE_MAX)
+				return cli_error(EXIT_USAGE, "--code: at most %d", WARD_DOMAIN_CODE_MAX);
+			code[spec.n_code++] = optarg;
+			break;
+		case 'b':
+		case 'r':
+			if (spec.n_binds == WARD_DOMAIN_BINDS_MAX)
+				return cli_error(EXIT_USAGE, "at most %d binds", WARD_DOMAIN_BINDS_MAX);
+			if ((r = parse_bind(optarg, c == 'r', &binds[spec.n_binds])))
+				return r;
+			spec.n_binds++;
+			break;
+		case 'u':
+			if ((r = parse_id("--uid", optarg, &uid)))
+				return r;
+			spec.set_ids = true;
+			break;
+		case 'g':
+			if ((r = parse_id("--gid", optarg, &gid)))
+				return r;
+			gid_set = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (gid_set && !spec.set_ids)
+		return cli_error(EXIT_USAGE, "--gid needs --uid");
+	if (audit && !policy_path)
+		return cli_error(EXIT_USAGE, "--audit needs --policy (without one the domain is "
+					     "measure-only anyway)");
+	if (geteuid() != 0)
+		return cli_error(EXIT_WARD, "run: needs root (fanotify permission events, "
+					    "namespaces, mounts)");
+	if (policy_path) {
+		unsigned char *buf;
+		size_t len;
+
+		if (cli_read_input(policy_path, WARD_POLICY_FILE_MAX, "policy", &buf, &len))
+			return EXIT_WARD;
+		r = policy_parse(buf, len, &pol, &d);
+		free(buf);
+		if (r < 0)
+			return cli_error(EXIT_WARD, "%s: %s", policy_path, d.msg[0] ? d.msg : strerror(-r));
+		spec.mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	} else {
+		spec.mode = WARD_MODE_MEASURE;
+	}
+	spec.policy = pol;
+	spec.code = code;
+	spec.binds = binds;
+	spec.uid = uid;
+	spec.gid = gid_set ? gid : uid;
+	spec.argv = argv + optind;
+	spec.on_decision = on_decision;
+	spec.on_exec_failed = on_exec_failed;
+	spec.userdata = &o;
+	o.cmd = argv[optind];
+	if (cli_open_state(WARD_STATE_ATTESTER, &st)) {
+		policy_free(pol);
+		return EXIT_WARD;
+	}
+	if (spec.mode == WARD_MODE_MEASURE)
+		cli_warn("no policy: the domain is measure-only (every object is measured and "
+			 "recorded; only structural rules deny)");
+	r = domain_run(&spec, st, &status, id, &d);
+	state_close(st);
+	policy_free(pol);
+	if (r < 0)
+		return cli_error(EXIT_WARD, "%s", d.msg[0] ? d.msg : strerror(-r));
+	return status;
+}

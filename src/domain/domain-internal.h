@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pieces of an integrity domain shared between its files; not part of libward's API. */
+#ifndef WARD_DOMAIN_INTERNAL_H
+#define WARD_DOMAIN_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "ward/domain.h"
+#include "ward/limits.h"
+#include "ward/state.h"
+
+/* Real-time signal the kernel sends the monitor when someone opens a leased (cached) code
+ * file for writing; SIGIO if the RT queue overflows. */
+#define GUARD_LEASE_SIGNAL (SIGRTMIN + 3)
+
+/* One code mount as the monitor sees it. */
+struct guard_mount {
+	char *path;	       /* in the domain */
+	int fd;		       /* O_PATH, the mount's root, from the domain */
+	char unverified[256];  /* "" or why the dir or one above it on the host is untrusted */
+};
+
+struct guard_stats {
+	uint64_t events, allowed, denied, audited, cached, uncached, hashed_bytes, lease_breaks;
+};
+
+struct guard;
+
+/* Callback for every decision; @first is true the first time (object, path, grant path) is
+ * seen with this verdict, which is also when it is recorded. */
+typedef void (*guard_decision_cb)(void *ud, const struct ward_decision *dec, bool first);
+
+/**
+ * guard_new() - a fanotify permission group for one domain.
+ * @st: state (log) the records go to.
+ * @rules: mode and policy (kept by reference).
+ * @domain_id: recorded in every decision.
+ * @cb: decision callback, or NULL.
+ * @ud: its argument.
+ * @ret: the guard.
+ * @d: diagnostics.
+ *
+ * The caller must have blocked GUARD_LEASE_SIGNAL and SIGIO in every thread.
+ * Return: 0 or -errno.
+ */
+int guard_new(struct ward_state *st, const struct ward_domain_rules *rules, const char *domain_id,
+	      guard_decision_cb cb, void *ud, struct guard **ret, struct ward_diag *d);
+
+/** guard_fanotify_fd() - the group fd (the keeper holds a dup of it). */
+int guard_fanotify_fd(const struct guard *g);
+/** guard_signal_fd() - a signalfd for lease breaks; poll it and call guard_handle_signals(). */
+int guard_signal_fd(const struct guard *g);
+
+/**
+ * guard_add_mount() - mark one code mount (FAN_OPEN_EXEC_PERM and FAN_OPEN_PERM).
+ * @g: the guard.
+ * @path: the mount's path in the domain.
+ * @fd: an fd of the mount's root (taken over).
+ * @unverified: "" or why the host directories leading to it are untrusted.
+ * @d: diagnostics.
+ * Return: 0 or -errno.
+ */
+int guard_add_mount(struct guard *g, const char *path, int fd, const char *unverified,
+		    struct ward_diag *d);
+
+/**
+ * guard_handle_events() - read and answer every pending permission event.
+ * Return: 0, or -errno when the group itself failed (the caller tears the domain down).
+ */
+int guard_handle_events(struct guard *g, struct ward_diag *d);
+
+/** guard_handle_signals() - drop the cache entries whose lease is being broken. */
+int guard_handle_signals(struct guard *g, struct ward_diag *d);
+
+/** guard_sync() - make the records written so far durable. Return: 0 or -errno. */
+int guard_sync(struct guard *g, struct ward_diag *d);
+
+/* Records written reach stable storage this long after the first of them, at the latest. */
+#define GUARD_SYNC_MS 50
+/** guard_sync_timeout() - ms until guard_sync() is due: -1 nothing to sync, 0 now. */
+int guard_sync_timeout(const struct guard *g);
+
+/** guard_broken() - the log failed: every later event is denied. */
+bool guard_broken(const struct guard *g);
+
+/**
+ * guard_record_start() - the domain's first record: its id, mode, policy and opt-ins.
+ * Return: 0 or -errno.
+ */
+int guard_record_start(struct guard *g, const char *const *code, size_t n_code, bool anon_exec,
+		       struct ward_diag *d);
+
+const struct guard_stats *guard_stats(const struct guard *g);
+void guard_free(struct guard *g);
+
+/* Relays of stdin/stdout/stderr that must not cross into the domain as they are. */
+struct relay;
+
+/**
+ * relay_setup() - for each of fds 0..2 that is not a pipe, socket or terminal, a pipe whose
+ * domain end replaces it in the domain.
+ * @ret_domain_fds: three fds for the domain's 0..2 (-1: closed; the same number: as is).
+ * Return: 0 or -errno.
+ */
+int relay_setup(struct relay **ret, int ret_domain_fds[3]);
+/** relay_start() - after fork: close the domain ends here and start the copying threads. */
+int relay_start(struct relay *r);
+/** relay_finish() - wait for the outputs to drain (the domain is gone) and free. */
+void relay_finish(struct relay *r);
+
+/* The domain's cgroup (v2): it holds every domain process and is killed as a whole. */
+struct domain_cgroup {
+	int dirfd;   /* the cgroup directory */
+	int procs;   /* its cgroup.procs, O_WRONLY */
+	int killfd;  /* its cgroup.kill, O_WRONLY */
+	int parentfd;
+	char name[WARD_DOMAIN_ID_MAX + 8];
+};
+
+int cgroup_create(const char *id, struct domain_cgroup *ret, struct ward_diag *d);
+/* Async-signal-safe: used by the keeper and the domain init after fork. */
+int cgroup_join_self(const struct domain_cgroup *cg);
+int cgroup_kill(const struct domain_cgroup *cg);
+void cgroup_remove(struct domain_cgroup *cg);
+void cgroup_close(struct domain_cgroup *cg);
+
+/* Building the domain's root, in its init, in the new mount namespace. */
+struct mount_plan {
+	const char *const *code; /* absolute, resolved; code[0] is /usr */
+	size_t n_code;
+	const struct ward_domain_bind *binds; /* src resolved; dst absolute, normalised */
+	size_t n_binds;
+};
+
+/**
+ * mounts_build() - build the root and pivot into it.
+ * @plan: what to mount.
+ * @ret_fds: O_PATH fds of the code mounts' roots as the domain sees them, in plan order.
+ * @d: diagnostics.
+ * Return: 0 or -errno.
+ */
+int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *d);
+
+/**
+ * dir_untrusted() - why @path (a directory on the host) or a directory above it is not
+ * trusted to hold code, or NULL: each must be root-owned and not writable by group or other
+ * (sticky directories such as /tmp are fine above the code dir itself).
+ * @buf: room for the reason.
+ */
+const char *dir_untrusted(const char *path, char *buf, size_t len);
+
+#endif

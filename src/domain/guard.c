@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fanotify guard: the permission group on a domain's code mounts. For each event it
+ * measures the kernel's own file object (the event fd: no path is re-opened, so what is hashed
+ * is what the kernel will map), decides, records and answers.
+ *
+ * The in-kernel verdict cache is an inode ignore mark. The kernel clears it on write(2) and
+ * truncate, but not on stores through a shared writable mapping (domain-design-notes.md, Q2),
+ * so each cached file is also held under a read lease: anyone opening it for writing (the only
+ * way to get such a mapping) blocks in the kernel until the monitor has removed the mark and
+ * released the lease. A lease cannot be taken while a writer exists (and the kernel refuses the
+ * ignore mark then too), so such files are verified on every open.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "domain/domain-internal.h"
+#include "ward/decision.h"
+#include "ward/elf.h"
+
+#define PERM_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
+#define EVENT_BUF 8192
+
+struct guard {
+	int fan;
+	int sigfd;
+	struct ward_state *st;
+	const struct ward_domain_rules *rules;
+	char domain_id[WARD_DOMAIN_ID_MAX];
+	guard_decision_cb cb;
+	void *ud;
+	unsigned algs;
+	enum ward_hash_alg policy_alg;
+	struct guard_mount mounts[WARD_DOMAIN_CODE_MAX + 1];
+	size_t n_mounts;
+	bool *cached; /* indexed by fd number: the fd holds a lease and its inode an ignore mark */
+	size_t cached_cap;
+	size_t n_cached;
+	void *seen; /* tsearch tree of "verdict grant digest path" keys already recorded */
+	size_t n_seen;
+	bool dirty, broken;
+	struct timespec dirty_since;
+	struct guard_stats stats;
+	uint8_t *buf;
+};
+
+int guard_fanotify_fd(const struct guard *g)
+{
+	return g->fan;
+}
+
+int guard_signal_fd(const struct guard *g)
+{
+	return g->sigfd;
+}
+
+const struct guard_stats *guard_stats(const struct guard *g)
+{
+	return &g->stats;
+}
+
+int guard_sync_timeout(const struct guard *g)
+{
+	struct timespec now;
+	long ms;
+
+	if (!g->dirty)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - g->dirty_since.tv_sec) * 1000 +
+	     (now.tv_nsec - g->dirty_since.tv_nsec) / 1000000;
+	return ms >= GUARD_SYNC_MS ? 0 : (int)(GUARD_SYNC_MS - ms);
+}
+
+bool guard_broken(const struct guard *g)
+{
+	return g->broken;
+}
+
+int guard_new(struct ward_state *st, const struct ward_domain_rules *rules, const char *domain_id,
+	      guard_decision_cb cb, void *ud, struct guard **ret, struct ward_diag *d)
+{
+	_cleanup_free_ struct guard *g = calloc(1, sizeof(*g));
+	sigset_t ss;
+
+	if (!g)
+		return -ENOMEM;
+	g->fan = g->sigfd = -1;
+	g->st = st;
+	g->rules = rules;
+	snprintf(g->domain_id, sizeof(g->domain_id), "%s", domain_id);
+	g->cb = cb;
+	g->ud = ud;
+	g->policy_alg = rules->policy ? rules->policy->hash : st->file_hash;
+	g->algs = (1u << st->file_hash) | (1u << g->policy_alg);
+	g->buf = malloc(EVENT_BUF);
+	if (!g->buf)
+		return -ENOMEM;
+	/* O_NOATIME: measuring must not change what it measures (nor its metadata). */
+	g->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+			       O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
+	if (g->fan < 0) {
+		int r = -errno;
+		free(g->buf);
+		return diag_set(d, r, "fanotify_init: %s%s", strerror(-r),
+				r == -EPERM ? " (ward run needs root: CAP_SYS_ADMIN)" : "");
+	}
+	sigemptyset(&ss);
+	sigaddset(&ss, GUARD_LEASE_SIGNAL);
+	sigaddset(&ss, SIGIO);
+	g->sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (g->sigfd < 0) {
+		int r = -errno;
+		close(g->fan);
+		free(g->buf);
+		return diag_set(d, r, "signalfd: %s", strerror(-r));
+	}
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
+static void seen_free(void *p)
+{
+	free(p);
+}
+
+void guard_free(struct guard *g)
+{
+	if (!g)
+		return;
+	for (size_t fd = 0; fd < g->cached_cap; fd++)
+		if (g->cached[fd])
+			close((int)fd);
+	free(g->cached);
+	for (size_t i = 0; i < g->n_mounts; i++) {
+		free(g->mounts[i].path);
+		if (g->mounts[i].fd >= 0)
+			close(g->mounts[i].fd);
+	}
+	tdestroy(g->seen, seen_free);
+	if (g->sigfd >= 0)
+		close(g->sigfd);
+	if (g->fan >= 0)
+		close(g->fan);
+	free(g->buf);
+	free(g);
+}
+
+int guard_add_mount(struct guard *g, const char *path, int fd, const char *unverified,
+		    struct ward_diag *d)
+{
+	struct guard_mount *m;
+
+	if (g->n_mounts == sizeof(g->mounts) / sizeof(g->mounts[0])) {
+		close(fd);
+		return diag_set(d, -E2BIG, "too many code mounts");
+	}
+	/* An O_PATH fd is refused with a NULL pathname (EBADF); "." walks from it. */
+	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, PERM_MASK, fd, ".") < 0) {
+		int r = -errno;
+		close(fd);
+		return diag_set(d, r, "fanotify_mark %s: %s", path, strerror(-r));
+	}
+	m = &g->mounts[g->n_mounts];
+	m->path = strdup(path);
+	if (!m->path) {
+		close(fd);
+		return -ENOMEM;
+	}
+	m->fd = fd;
+	snprintf(m->unverified, sizeof(m->unverified), "%s", unverified ? unverified : "");
+	g->n_mounts++;
+	return 0;
+}
+
+/* The code mount @path lies on: the longest mount path that is a prefix at a '/' boundary. */
+static const struct guard_mount *mount_of(const struct guard *g, const char *path,
+					  const char **ret_rel)
+{
+	const struct guard_mount *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < g->n_mounts; i++) {
+		size_t n = strlen(g->mounts[i].path);
+
+		if (n >= best_len && strncmp(path, g->mounts[i].path, n) == 0 && path[n] == '/') {
+			best = &g->mounts[i];
+			best_len = n;
+		}
+	}
+	if (best)
+		*ret_rel = path + best_len + 1;
+	return best;
+}
+
+static const char *mode_problem(const struct stat *st, bool dir, char *buf, size_t len)
+{
+	if (st->st_uid != 0) {
+		snprintf(buf, len, "owned by uid %u", (unsigned)st->st_uid);
+		return buf;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(dir && (st->st_mode & S_ISVTX))) {
+		snprintf(buf, len, "writable by group or other (mode %04o)",
+			 (unsigned)(st->st_mode & 07777));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Why the file or a directory between its code mount's root and it is untrusted, or NULL.
+ * The walk goes through the domain's own view of the mount (the fd the domain handed over),
+ * so it sees what the domain sees. Directories above a mount root were checked on the host
+ * when the domain was built. Sound against unprivileged renames: the first directory from
+ * the top that someone other than root could change is itself on the walk and is reported.
+ */
+static const char *object_untrusted(const struct guard *g, const char *path, const struct stat *st,
+				    char *buf, size_t len)
+{
+	const struct guard_mount *m;
+	const char *rel, *p;
+	char what[128];
+	int dirfd;
+
+	if (mode_problem(st, false, what, sizeof(what))) {
+		snprintf(buf, len, "the file is %s", what);
+		return buf;
+	}
+	m = mount_of(g, path, &rel);
+	if (!m) {
+		snprintf(buf, len, "not below a known code mount");
+		return buf;
+	}
+	if (m->unverified[0]) {
+		snprintf(buf, len, "%s", m->unverified);
+		return buf;
+	}
+	dirfd = m->fd;
+	{
+		struct stat ds;
+
+		if (fstat(dirfd, &ds) < 0 || mode_problem(&ds, true, what, sizeof(what))) {
+			snprintf(buf, len, "directory %s is %s", m->path, what);
+			return buf;
+		}
+	}
+	for (p = rel;;) {
+		const char *slash = strchr(p, '/');
+		char comp[NAME_MAX + 1];
+		struct stat ds;
+		int nfd;
+
+		if (!slash)
+			break;
+		if ((size_t)(slash - p) > NAME_MAX) {
+			snprintf(buf, len, "a path component is too long");
+			goto out;
+		}
+		memcpy(comp, p, (size_t)(slash - p));
+		comp[slash - p] = 0;
+		nfd = openat(dirfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 || fstat(nfd, &ds) < 0) {
+			snprintf(buf, len, "directory of %.160s cannot be checked: %s", path,
+				 strerror(errno));
+			if (nfd >= 0)
+				close(nfd);
+			goto out;
+		}
+		if (dirfd != m->fd)
+			close(dirfd);
+		dirfd = nfd;
+		if (mode_problem(&ds, true, what, sizeof(what))) {
+			snprintf(buf, len, "directory %.*s is %s", (int)(slash - path), path, what);
+			goto out;
+		}
+		p = slash + 1;
+	}
+	if (dirfd != m->fd)
+		close(dirfd);
+	return NULL;
+out:
+	if (dirfd != m->fd)
+		close(dirfd);
+	return buf;
+}
+
+static int cached_grow(struct guard *g, int fd)
+{
+	size_t ncap;
+	bool *n;
+
+	if ((size_t)fd < g->cached_cap)
+		return 0;
+	ncap = g->cached_cap ? g->cached_cap : 1024;
+	while (ncap <= (size_t)fd)
+		ncap *= 2;
+	n = realloc(g->cached, ncap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	memset(n + g->cached_cap, 0, (ncap - g->cached_cap) * sizeof(*n));
+	g->cached = n;
+	g->cached_cap = ncap;
+	return 0;
+}
+
+/* Take a read lease on the event fd, then the ignore mark. Both or neither. */
+static bool cache_begin(struct guard *g, int fd)
+{
+	if (g->n_cached >= WARD_DOMAIN_CACHE_MAX || cached_grow(g, fd) < 0)
+		return false;
+	if (fcntl(fd, F_SETSIG, GUARD_LEASE_SIGNAL) < 0 || fcntl(fd, F_SETOWN, getpid()) < 0 ||
+	    fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+		return false; /* EAGAIN: someone has it open for writing; verify every open */
+	/* Marked before hashing: a write(2) or truncate during the hash clears the mark, so the
+	 * cache never holds content other than what was verified. */
+	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_EVICTABLE, PERM_MASK,
+			  fd, NULL) < 0) {
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+		return false;
+	}
+	g->cached[fd] = true;
+	g->n_cached++;
+	return true;
+}
+
+static void cache_drop(struct guard *g, int fd)
+{
+	/* The mark goes first: the lease holds any writer off until it is gone. */
+	(void)fanotify_mark(g->fan, FAN_MARK_REMOVE | FAN_MARK_IGNORE, PERM_MASK, fd, NULL);
+	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+	if ((size_t)fd < g->cached_cap && g->cached[fd]) {
+		g->cached[fd] = false;
+		g->n_cached--;
+	}
+}
+
+static void cache_flush(struct guard *g)
+{
+	/* Without the fd of a broken lease (RT queue overflow), drop every mark. */
+	(void)fanotify_mark(g->fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+	for (size_t fd = 0; fd < g->cached_cap; fd++)
+		if (g->cached[fd]) {
+			(void)fcntl((int)fd, F_SETLEASE, F_UNLCK);
+			close((int)fd);
+			g->cached[fd] = false;
+		}
+	g->n_cached = 0;
+}
+
+int guard_handle_signals(struct guard *g, struct ward_diag *d)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	(void)d;
+	while ((n = read(g->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		int fd = si.ssi_fd;
+
+		g->stats.lease_breaks++;
+		if (si.ssi_signo == (uint32_t)GUARD_LEASE_SIGNAL && fd >= 0 &&
+		    (size_t)fd < g->cached_cap && g->cached[fd]) {
+			cache_drop(g, fd);
+			close(fd);
+		} else if (si.ssi_signo == SIGIO) {
+			cache_flush(g);
+		}
+	}
+	return n < 0 && errno != EAGAIN ? -errno : 0;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Records the first sighting of (verdict, grant, object, path); true if it is new. */
+static int seen_add(struct guard *g, const struct ward_decision *dec, bool *ret_new)
+{
+	char ds[WARD_DIGEST_STR_MAX] = "";
+	char *key, **slot;
+
+	if (dec->has_object)
+		measure_digest_format(&dec->object, ds);
+	if (asprintf(&key, "%d %d %s %s", dec->verdict, dec->grant, ds, dec->path) < 0)
+		return -ENOMEM;
+	slot = tsearch(key, &g->seen, seen_cmp);
+	if (!slot) {
+		free(key);
+		return -ENOMEM;
+	}
+	if (*slot != key) {
+		free(key);
+		*ret_new = false;
+		return 0;
+	}
+	if (++g->n_seen > WARD_DOMAIN_SEEN_MAX) {
+		tdelete(key, &g->seen, seen_cmp);
+		free(key);
+		return -E2BIG;
+	}
+	*ret_new = true;
+	return 0;
+}
+
+struct pending {
+	int fd;
+	bool allow;
+	bool cached;
+	size_t rec_first, rec_n;
+	struct ward_decision dec;
+	bool first;
+};
+
+static void event_path(int fd, char *buf, size_t len)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, len - 1);
+	if (n < 0)
+		n = snprintf(buf, len, "(unknown: %s)", strerror(errno));
+	buf[n] = 0;
+}
+
+static int decide_event(struct guard *g, const struct fanotify_event_metadata *m,
+			struct pending *pe, struct ward_evlog_record *recs, size_t *nrec,
+			struct ward_diag *d)
+{
+	struct ward_digest dg[__WARD_HASH_MAX];
+	struct ward_object_facts f = { 0 };
+	struct ward_decision *dec = &pe->dec;
+	char why[256], path[WARD_PATH_MAX];
+	enum ward_decision_verdict v;
+	struct ward_diag ed = { 0 };
+	uint64_t size = 0;
+	struct stat st;
+	int r;
+
+	pe->fd = m->fd;
+	memset(dec, 0, sizeof(*dec));
+	event_path(m->fd, path, sizeof(path));
+	f.exec = m->mask & FAN_OPEN_EXEC_PERM;
+	f.path = path;
+	if (fstat(m->fd, &st) < 0) {
+		f.regular = true;
+		f.measure_err = -errno;
+	} else {
+		f.regular = S_ISREG(st.st_mode);
+	}
+	if (f.regular && !f.measure_err) {
+		f.unverified = object_untrusted(g, path, &st, why, sizeof(why));
+		/* Files with several names are never cached: a write through another name is
+		 * seen at the next open. */
+		if (!f.unverified && st.st_nlink == 1 && !g->broken)
+			pe->cached = cache_begin(g, m->fd);
+		r = measure_fd(m->fd, g->algs, dg, &size);
+		if (r < 0) {
+			f.measure_err = r;
+		} else {
+			f.digest = dg[g->policy_alg];
+			g->stats.hashed_bytes += size;
+			f.elf_err = elf_inspect_fd(m->fd, &f.elf, &ed);
+			if (f.elf_err && f.elf_err != -EBADMSG)
+				f.measure_err = f.elf_err;
+		}
+	}
+	if (g->broken) {
+		v = WARD_DECISION_DENY;
+		snprintf(dec->reason, sizeof(dec->reason), "the log cannot be written");
+	} else {
+		v = domain_decide(g->rules, &f, dec->reason);
+	}
+	dec->verdict = v;
+	dec->grant = f.exec ? WARD_GRANT_EXEC : WARD_GRANT_OPEN;
+	snprintf(dec->domain, sizeof(dec->domain), "%s", g->domain_id);
+	if (g->rules->mode != WARD_MODE_MEASURE && g->rules->policy) {
+		dec->has_policy = true;
+		snprintf(dec->policy_name, sizeof(dec->policy_name), "%s", g->rules->policy->name);
+		dec->policy_version = g->rules->policy->version;
+	}
+	snprintf(dec->path, sizeof(dec->path), "%s", path);
+	if (f.regular && !f.measure_err) {
+		dec->has_object = true;
+		dec->object = dg[g->st->file_hash];
+	}
+	pe->allow = v != WARD_DECISION_DENY;
+	if (pe->cached && v != WARD_DECISION_ALLOW) {
+		cache_drop(g, m->fd);
+		pe->cached = false;
+	}
+	g->stats.events++;
+	g->stats.allowed += v == WARD_DECISION_ALLOW;
+	g->stats.denied += v == WARD_DECISION_DENY;
+	g->stats.audited += v == WARD_DECISION_AUDIT;
+	g->stats.cached += pe->cached;
+	g->stats.uncached += pe->allow && !pe->cached;
+
+	/* Record the first sighting: the object (as IMA does) if it runs, and the decision. */
+	pe->rec_first = *nrec;
+	pe->rec_n = 0;
+	if (g->broken)
+		return 0;
+	r = seen_add(g, dec, &pe->first);
+	if (r < 0)
+		return diag_set(d, r, "cannot track recorded objects: %s", strerror(-r));
+	if (!pe->first)
+		return 0;
+	if (pe->allow && dec->has_object) {
+		r = evlog_record_new_ng(g->st->pcr, g->st->file_hash, dec->object.bytes, path, NULL, 0,
+					&recs[*nrec]);
+		if (r < 0)
+			return diag_set(d, r, "record: %s", strerror(-r));
+		(*nrec)++;
+		pe->rec_n++;
+	}
+	r = decision_record_new(g->st->pcr, dec, &recs[*nrec]);
+	if (r < 0)
+		return diag_set(d, r, "decision record: %s", strerror(-r));
+	(*nrec)++;
+	pe->rec_n++;
+	return 0;
+}
+
+static int respond(struct guard *g, int fd, bool allow)
+{
+	struct fanotify_response resp = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
+
+	if (write(g->fan, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
+		return -errno;
+	return 0;
+}
+
+int guard_handle_events(struct guard *g, struct ward_diag *d)
+{
+	/* At most one read's worth of events: 2 records each. */
+	enum { MAX_EV = EVENT_BUF / FAN_EVENT_METADATA_LEN };
+	static struct pending pe[MAX_EV];
+	static struct ward_evlog_record recs[2 * MAX_EV];
+
+	for (;;) {
+		const struct fanotify_event_metadata *m;
+		size_t npe = 0, nrec = 0;
+		ssize_t len;
+		int r = 0, fatal = 0;
+
+		len = read(g->fan, g->buf, EVENT_BUF);
+		if (len < 0)
+			return errno == EAGAIN ? 0 : diag_set(d, -errno, "fanotify read: %s",
+								strerror(errno));
+		for (m = (const void *)g->buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			if (m->vers != FANOTIFY_METADATA_VERSION)
+				return diag_set(d, -EPROTO, "fanotify metadata version %u",
+						m->vers);
+			if (m->fd < 0)
+				continue; /* queue overflow: permission events are never dropped */
+			if (!(m->mask & PERM_MASK)) {
+				close(m->fd);
+				continue;
+			}
+			memset(&recs[nrec], 0, 2 * sizeof(recs[0]));
+			r = decide_event(g, m, &pe[npe], recs, &nrec, d);
+			npe++;
+			if (r < 0) {
+				/* Cannot record: from now on every grant is refused. */
+				g->broken = true;
+				fatal = r;
+			}
+		}
+		if (nrec && !g->broken) {
+			r = state_append_flags(g->st, recs, nrec, WARD_APPEND_NOSYNC, d);
+			if (r < 0) {
+				g->broken = true;
+				fatal = r;
+			} else if (!g->dirty) {
+				g->dirty = true;
+				clock_gettime(CLOCK_MONOTONIC, &g->dirty_since);
+			}
+		}
+		for (size_t i = 0; i < nrec; i++)
+			evlog_record_free(&recs[i]);
+		for (size_t i = 0; i < npe; i++) {
+			struct pending *p = &pe[i];
+
+			if (g->broken && p->allow) {
+				/* Nothing unrecorded runs. */
+				p->allow = false;
+				p->dec.verdict = WARD_DECISION_DENY;
+				snprintf(p->dec.reason, sizeof(p->dec.reason),
+					 "the log cannot be written");
+				if (p->cached)
+					cache_drop(g, p->fd);
+				p->cached = false;
+			}
+			r = respond(g, p->fd, p->allow);
+			if (r < 0 && !fatal)
+				fatal = diag_set(d, r, "fanotify response: %s", strerror(-r));
+			if (!p->cached)
+				close(p->fd);
+			if (g->cb)
+				g->cb(g->ud, &p->dec, p->first);
+		}
+		if (fatal)
+			return fatal;
+	}
+}
+
+int guard_sync(struct guard *g, struct ward_diag *d)
+{
+	int r;
+
+	if (!g->dirty)
+		return 0;
+	r = evlog_store_sync(g->st->log);
+	if (r < 0)
+		return diag_set(d, r, "log sync: %s", strerror(-r));
+	g->dirty = false;
+	return 0;
+}
+
+int guard_record_start(struct guard *g, const char *const *code, size_t n_code, bool anon_exec,
+		       struct ward_diag *d)
+{
+	const struct ward_policy *p = g->rules->mode == WARD_MODE_MEASURE ? NULL : g->rules->policy;
+	struct ward_domain_event ev = { 0 };
+	struct ward_evlog_record rec = { 0 };
+	int r;
+
+	snprintf(ev.domain, sizeof(ev.domain), "%s", g->domain_id);
+	snprintf(ev.mode, sizeof(ev.mode), "%s", domain_mode_name(g->rules->mode));
+	ev.anon_exec = anon_exec;
+	if (p) {
+		ev.has_policy = true;
+		snprintf(ev.policy_name, sizeof(ev.policy_name), "%s", p->name);
+		ev.policy_version = p->version;
+		ev.wx_elf = p->domain.allow_wx_elf;
+		ev.n_data_dirs = p->domain.n_data_dirs < WARD_DOMAIN_DIRS_MAX ?
+					 p->domain.n_data_dirs : WARD_DOMAIN_DIRS_MAX;
+		for (size_t i = 0; i < ev.n_data_dirs; i++)
+			ev.data_dirs[i] = p->domain.data_dirs[i];
+	}
+	ev.n_code = n_code < WARD_DOMAIN_DIRS_MAX ? n_code : WARD_DOMAIN_DIRS_MAX;
+	for (size_t i = 0; i < ev.n_code; i++)
+		ev.code[i] = (char *)code[i];
+	r = domain_event_record_new(g->st->pcr, &ev, &rec);
+	if (r < 0)
+		return diag_set(d, r, "domain record: %s", strerror(-r));
+	r = state_append(g->st, &rec, 1, d);
+	evlog_record_free(&rec);
+	return r;
+}

@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The processes of a domain and how they fail closed.
+ *
+ *   monitor (M, the caller)   holds the fanotify group, the log, the leases; answers events
+ *    └ keeper (K)             own session; holds a dup of the group; parent of the init
+ *       └ init (I)            pid 1 of the domain's PID namespace; builds the mounts
+ *          └ workload (W)     CMD: no capabilities, no_new_privs, Landlock, seccomp
+ *
+ * fanotify answers ALLOW for every pending event when the last reference to a group goes away
+ * (fanotify_release), so the monitor's death alone would let unchecked grants through. The
+ * keeper's dup keeps the group alive; when the monitor dies (the keeper sees its pipe hang
+ * up), the keeper kills the domain's cgroup and its init, reaps the init (which returns only
+ * once every process of the PID namespace is gone) and only then exits, dropping the last
+ * reference to the group. The keeper runs in its own session, so a signal to the monitor's
+ * process group does not reach it (domain-design-notes.md, Q3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "domain/domain-internal.h"
+#include "ward/landlock.h"
+#include "ward/privs.h"
+#include "ward/seccomp.h"
+
+/* Fixed fd numbers in the keeper and the init. */
+enum {
+	KFD_FAN = 3,	/* keeper: its reference to the group */
+	KFD_ALIVE = 4,	/* keeper: read end of a pipe only the monitor can write */
+	KFD_STATUS = 5, /* keeper: init's pid, then its wait status, to the monitor */
+	KFD_SOCK = 6,	/* init: its channel to the monitor */
+	KFD_PROCS = 7,	/* init: the cgroup's cgroup.procs */
+	KFD_KILL = 8,	/* keeper: the cgroup's cgroup.kill */
+	KFD_CGPARENT = 9,
+	KFD_FIRST_FREE = 10,
+};
+
+enum msg_type {
+	MSG_MOUNTS = 1,	    /* init -> monitor: the code mounts' fds, in plan order */
+	MSG_SETUP_FAILED,   /* init -> monitor: err + text */
+	MSG_GO,		    /* monitor -> init: the marks are in place */
+	MSG_EXEC,	    /* init -> monitor: CMD's execve result (err, 0 = it runs) */
+};
+
+struct msg {
+	uint32_t type;
+	int32_t err;
+	char text[480];
+};
+
+/* Signals the monitor forwards to the workload (through the init). */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+#define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+static int send_msg(int sock, const struct msg *m, const int *fds, size_t nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * (WARD_DOMAIN_CODE_MAX + 1))];
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
+}
+
+static int recv_msg(int sock, struct msg *m, int *fds, size_t max_fds, size_t *ret_nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * (WARD_DOMAIN_CODE_MAX + 1))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+
+	*ret_nfds = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*ret_nfds < max_fds)
+				fds[(*ret_nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((size_t)n != sizeof(*m) || (mh.msg_flags & MSG_CTRUNC)) {
+		for (size_t i = 0; i < *ret_nfds; i++)
+			close(fds[i]);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- the domain init and the workload (after fork: async-signal-safe only until exec) ---- */
+
+static volatile pid_t init_workload = -1;
+
+static void init_forward(int sig)
+{
+	if (init_workload > 0)
+		kill(init_workload, sig);
+}
+
+static _Noreturn void init_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void init_fail(int err, const char *fmt, ...)
+{
+	struct msg m = { .type = MSG_SETUP_FAILED, .err = err };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	(void)send_msg(KFD_SOCK, &m, NULL, 0);
+	_exit(125);
+}
+
+struct run_ctx {
+	const struct ward_domain_spec *spec;
+	struct mount_plan plan;
+	const char *code[WARD_DOMAIN_CODE_MAX + 1];
+	char *code_buf[WARD_DOMAIN_CODE_MAX + 1];
+	struct ward_domain_bind binds[WARD_DOMAIN_BINDS_MAX];
+	char *bind_buf[2 * WARD_DOMAIN_BINDS_MAX];
+	size_t n_bind_buf;
+	char cwd[PATH_MAX];
+	bool anon_exec;
+	char id[WARD_DOMAIN_ID_MAX];
+};
+
+static _Noreturn void workload_main(struct run_ctx *c, int errfd)
+{
+	const struct ward_domain_spec *spec = c->spec;
+	struct ward_diag d = { 0 };
+	sigset_t none;
+	int err;
+
+	sigemptyset(&none);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	close(KFD_SOCK);
+	if (chdir(c->cwd) < 0 && chdir("/") < 0)
+		goto fail;
+	/* uid/gid first (needs CAP_SETUID), then every capability goes, then the seccomp
+	 * filter (which needs no_new_privs, set by the drop). Landlock is inherited from init. */
+	if (domain_drop_privs(spec->set_ids, spec->uid, spec->gid, &d) < 0 ||
+	    domain_seccomp_install(c->anon_exec ? WARD_SECCOMP_ALLOW_ANON_EXEC : 0, &d) < 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	execvp(spec->argv[0], spec->argv);
+fail:
+	err = errno;
+	(void)!write(errfd, &err, sizeof(err));
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+static int landlock_domain(struct run_ctx *c, struct ward_diag *d)
+{
+	struct ward_landlock_rule rules[2 + 4 + WARD_DOMAIN_CODE_MAX + 1 + WARD_DOMAIN_BINDS_MAX];
+	size_t n = 0;
+
+	rules[n++] = (struct ward_landlock_rule){ "/", WARD_LL_READ };
+	rules[n++] = (struct ward_landlock_rule){ "/dev", WARD_LL_DEV };
+	rules[n++] = (struct ward_landlock_rule){ "/dev/shm", WARD_LL_WRITE };
+	rules[n++] = (struct ward_landlock_rule){ "/tmp", WARD_LL_WRITE };
+	for (size_t i = 0; i < c->plan.n_code; i++)
+		rules[n++] = (struct ward_landlock_rule){ c->plan.code[i], WARD_LL_EXEC };
+	for (size_t i = 0; i < c->plan.n_binds; i++)
+		if (!c->plan.binds[i].ro)
+			rules[n++] = (struct ward_landlock_rule){ c->plan.binds[i].dst, WARD_LL_WRITE };
+	return domain_landlock_apply(rules, n, d);
+}
+
+static _Noreturn void init_main(struct run_ctx *c)
+{
+	int fds[WARD_DOMAIN_CODE_MAX + 1], errp[2], status, err = 0;
+	struct ward_diag d = { 0 };
+	struct msg m = { .type = MSG_MOUNTS };
+	struct sigaction sa = { .sa_handler = init_forward };
+	size_t nfds;
+	pid_t w;
+	int fd;
+
+	/* The keeper's death kills the domain too (the keeper also kills it explicitly). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* No reference to the group, the keeper's pipes or the kill switch may reach the
+	 * domain: a process holding the group could answer its own events. */
+	close(KFD_FAN);
+	close(KFD_ALIVE);
+	close(KFD_STATUS);
+	close(KFD_KILL);
+	close(KFD_CGPARENT);
+	if ((err = cgroup_join_self(&(struct domain_cgroup){ .procs = KFD_PROCS })) < 0)
+		init_fail(err, "join the domain's cgroup: %s", strerror(-err));
+	close(KFD_PROCS);
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		init_fail(errno, "unshare: %s", strerror(errno));
+	if (sethostname("ward", 4) < 0)
+		init_fail(errno, "sethostname: %s", strerror(errno));
+	/* memfd_noexec is per PID namespace and inherited by nested ones: memfds can never be
+	 * executed here (seccomp refuses memfd_create as well). Written through the host's /proc
+	 * before it goes away; the domain's own /proc is read-only. */
+	fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "2", 1) != 1)
+		init_fail(errno, "vm.memfd_noexec=2 in the domain's PID namespace: %s",
+			  strerror(errno));
+	close(fd);
+	if ((err = mounts_build(&c->plan, fds, &d)) < 0)
+		init_fail(err, "%s", d.msg);
+	if (send_msg(KFD_SOCK, &m, fds, c->plan.n_code) < 0)
+		_exit(125);
+	for (size_t i = 0; i < c->plan.n_code; i++)
+		close(fds[i]);
+	if (recv_msg(KFD_SOCK, &m, fds, 0, &nfds) < 0 || m.type != MSG_GO)
+		_exit(125);
+	/* Landlock before the workload is forked: its domain nests in this one, so init can
+	 * forward signals to it and it cannot signal init. */
+	if ((err = landlock_domain(c, &d)) < 0)
+		init_fail(err, "Landlock: %s", d.msg);
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		init_fail(errno, "pipe: %s", strerror(errno));
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	w = fork();
+	if (w < 0)
+		init_fail(errno, "fork: %s", strerror(errno));
+	if (w == 0) {
+		close(errp[0]);
+		workload_main(c, errp[1]);
+	}
+	init_workload = w;
+	close(errp[1]);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	/* init holds nothing the workload wants, but keeps no privilege either. */
+	if (domain_drop_privs(false, 0, 0, &d) < 0 ||
+	    domain_seccomp_install(0, &d) < 0) {
+		kill(w, SIGKILL);
+		init_fail(EPERM, "drop privileges: %s", d.msg);
+	}
+	m = (struct msg){ .type = MSG_EXEC };
+	for (;;) {
+		ssize_t n = read(errp[0], &err, sizeof(err));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		m.err = n == (ssize_t)sizeof(err) ? err : 0;
+		break;
+	}
+	close(errp[0]);
+	(void)send_msg(KFD_SOCK, &m, NULL, 0);
+	close(KFD_SOCK);
+	/* As pid 1: reap everything; CMD's end is the domain's end. */
+	for (;;) {
+		pid_t p = waitpid(-1, &status, 0);
+
+		if (p == w)
+			break;
+		if (p < 0 && errno != EINTR)
+			_exit(125);
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* ---- the keeper ---- */
+
+static int move_fd(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0) < 0 ? -errno : 0;
+	if (dup2(from, to) < 0)
+		return -errno;
+	return 0;
+}
+
+static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char *cg_name)
+{
+	struct domain_cgroup cg = { .killfd = KFD_KILL, .parentfd = KFD_CGPARENT, .procs = -1,
+				    .dirfd = -1 };
+	int high[KFD_FIRST_FREE], status, pidfd;
+	sigset_t none;
+	pid_t init;
+
+	snprintf(cg.name, sizeof(cg.name), "%s", cg_name);
+	sigemptyset(&none);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		signal(forwarded[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its own session: signals to the monitor's process group or terminal miss it. */
+	if (setsid() < 0)
+		_exit(125);
+	/* Move every fd it keeps to its fixed number (through high numbers: no clobbering). */
+	for (int i = 0; i < KFD_FIRST_FREE; i++) {
+		high[i] = -1;
+		if (src[i] >= 0 && (high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 100)) < 0)
+			_exit(125);
+	}
+	for (int i = 0; i < KFD_FIRST_FREE; i++) {
+		if (high[i] >= 0 && move_fd(high[i], i) < 0)
+			_exit(125);
+		if (high[i] < 0 && i < 3) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n < 0 || move_fd(n, i) < 0)
+				_exit(125);
+			if (n != i)
+				close(n);
+		}
+	}
+	close_range(KFD_FIRST_FREE, ~0U, 0);
+	if (unshare(CLONE_NEWPID) < 0)
+		_exit(125);
+	init = fork();
+	if (init < 0)
+		_exit(125);
+	if (init == 0)
+		init_main(c);
+	/* The domain's fds are the init's now; the keeper keeps none of them open. */
+	for (int i = 0; i < 3; i++) {
+		int n = open("/dev/null", O_RDWR);
+
+		if (n >= 0 && n != i) {
+			dup2(n, i);
+			close(n);
+		}
+	}
+	close(KFD_SOCK);
+	close(KFD_PROCS);
+	if (write(KFD_STATUS, &init, sizeof(init)) != (ssize_t)sizeof(init))
+		goto kill;
+	pidfd = pidfd_open(init, 0);
+	if (pidfd < 0)
+		goto kill;
+	for (;;) {
+		struct pollfd p[2] = { { KFD_ALIVE, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto kill;
+		}
+		if (p[1].revents) {
+			if (waitpid(init, &status, 0) != init)
+				goto kill;
+			cgroup_remove(&cg);
+			(void)!write(KFD_STATUS, &status, sizeof(status));
+			_exit(0);
+		}
+		if (p[0].revents)
+			goto kill; /* the monitor is gone (or wrote, which it never does) */
+	}
+kill:
+	/* Every domain process gets SIGKILL queued before any of them runs again; the pending
+	 * permission events stay pending (this process still holds the group) until then. */
+	(void)cgroup_kill(&cg);
+	kill(init, SIGKILL);
+	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+		;
+	cgroup_remove(&cg);
+	_exit(0); /* only now the last reference to the group goes */
+}
+
+/* ---- the monitor ---- */
+
+static bool path_normalised(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n < 2 || p[0] != '/' || p[n - 1] == '/' || n >= PATH_MAX)
+		return false;
+	for (const char *c = p; *c; c++)
+		if (c[0] == '/' && (c[1] == '/' || (c[1] == '.' && (c[2] == '/' || !c[2])) ||
+				    (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3]))))
+			return false;
+	return true;
+}
+
+/* @a equals @b or one lies below the other. */
+static bool overlaps(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+
+	return strncmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '/' || b[n] == 0 || b[n] == '/');
+}
+
+static int plan_domain(struct run_ctx *c, struct ward_diag *d)
+{
+	static const char *const reserved[] = { "/usr", "/proc", "/dev", "/bin", "/sbin",
+						"/lib", "/lib32", "/lib64", "/libx32" };
+	const struct ward_domain_spec *spec = c->spec;
+	struct stat st;
+
+	if (spec->n_code > WARD_DOMAIN_CODE_MAX)
+		return diag_set(d, -E2BIG, "at most %d --code dirs", WARD_DOMAIN_CODE_MAX);
+	if (spec->n_binds > WARD_DOMAIN_BINDS_MAX)
+		return diag_set(d, -E2BIG, "at most %d binds", WARD_DOMAIN_BINDS_MAX);
+	c->code[0] = "/usr";
+	c->plan.n_code = 1;
+	for (size_t i = 0; i < spec->n_code; i++) {
+		char *rp = realpath(spec->code[i], NULL);
+
+		if (!rp)
+			return diag_set(d, -errno, "--code %s: %s", spec->code[i], strerror(errno));
+		c->code_buf[i] = rp;
+		if (stat(rp, &st) < 0 || !S_ISDIR(st.st_mode))
+			return diag_set(d, -ENOTDIR, "--code %s: not a directory", spec->code[i]);
+		if (strcmp(rp, "/") == 0)
+			return diag_set(d, -EINVAL, "--code /: the whole tree cannot be code");
+		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			if (overlaps(rp, reserved[k]))
+				return diag_set(d, -EINVAL, "--code %s: overlaps %s", rp, reserved[k]);
+		for (size_t k = 0; k < c->plan.n_code; k++)
+			if (overlaps(rp, c->code[k]))
+				return diag_set(d, -EINVAL, "--code %s: overlaps --code %s", rp,
+						c->code[k]);
+		c->code[c->plan.n_code++] = rp;
+	}
+	for (size_t i = 0; i < spec->n_binds; i++) {
+		const struct ward_domain_bind *b = &spec->binds[i];
+		char *src = realpath(b->src, NULL), *dst;
+
+		if (!src)
+			return diag_set(d, -errno, "bind %s: %s", b->src, strerror(errno));
+		c->bind_buf[c->n_bind_buf++] = src;
+		dst = strdup(b->dst ? b->dst : src);
+		if (!dst)
+			return -ENOMEM;
+		c->bind_buf[c->n_bind_buf++] = dst;
+		if (!path_normalised(dst))
+			return diag_set(d, -EINVAL, "bind %s: destination %s must be an absolute, "
+					"normalised path other than /", b->src, dst);
+		/* No code inode may be writable (or even reachable another way) from inside:
+		 * a bind of, below or above a code dir is refused, on either side. */
+		for (size_t k = 0; k < c->plan.n_code; k++) {
+			if (overlaps(src, c->code[k]))
+				return diag_set(d, -EINVAL, "bind %s: overlaps code dir %s", src,
+						c->code[k]);
+			if (overlaps(dst, c->code[k]))
+				return diag_set(d, -EINVAL, "bind %s: destination %s overlaps code "
+						"dir %s", src, dst, c->code[k]);
+		}
+		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			if (overlaps(dst, reserved[k]))
+				return diag_set(d, -EINVAL, "bind %s: destination %s overlaps %s",
+						src, dst, reserved[k]);
+		c->binds[i] = (struct ward_domain_bind){ .src = src, .dst = dst, .ro = b->ro };
+	}
+	c->plan.code = c->code;
+	c->plan.binds = c->binds;
+	c->plan.n_binds = spec->n_binds;
+	if (!getcwd(c->cwd, sizeof(c->cwd)))
+		snprintf(c->cwd, sizeof(c->cwd), "/");
+	return 0;
+}
+
+static void ctx_free(struct run_ctx *c)
+{
+	for (size_t i = 0; i < WARD_DOMAIN_CODE_MAX + 1; i++)
+		free(c->code_buf[i]);
+	for (size_t i = 0; i < c->n_bind_buf; i++)
+		free(c->bind_buf[i]);
+}
+
+struct monitor {
+	struct run_ctx *c;
+	struct guard *g;
+	struct relay *relay;
+	struct domain_cgroup cg;
+	int sock, status_rd, alive_wr, sigfd;
+	pid_t keeper, init;
+	bool exec_reported;
+};
+
+static void decision_cb(void *ud, const struct ward_decision *dec, bool first)
+{
+	const struct ward_domain_spec *spec = ud;
+
+	if (spec->on_decision)
+		spec->on_decision(spec->userdata, dec, first);
+}
+
+static int setup_phase(struct monitor *mo, struct ward_diag *d)
+{
+	int fds[WARD_DOMAIN_CODE_MAX + 1];
+	struct msg m;
+	size_t nfds;
+	int r;
+
+	r = recv_msg(mo->sock, &m, fds, WARD_DOMAIN_CODE_MAX + 1, &nfds);
+	if (r < 0)
+		return diag_set(d, r, "the domain's init went away during set-up");
+	if (m.type == MSG_SETUP_FAILED) {
+		m.text[sizeof(m.text) - 1] = 0;
+		return diag_set(d, m.err > 0 ? -m.err : -EIO, "building the domain: %s", m.text);
+	}
+	if (m.type != MSG_MOUNTS || nfds != mo->c->plan.n_code) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return diag_set(d, -EPROTO, "building the domain: unexpected message");
+	}
+	for (size_t i = 0; i < nfds; i++) {
+		char why[256];
+		const char *u = dir_untrusted(mo->c->plan.code[i], why, sizeof(why));
+
+		r = guard_add_mount(mo->g, mo->c->plan.code[i], fds[i], u, d);
+		if (r < 0) {
+			for (size_t k = i + 1; k < nfds; k++)
+				close(fds[k]);
+			return r;
+		}
+	}
+	r = guard_record_start(mo->g, mo->c->plan.code, mo->c->plan.n_code, mo->c->anon_exec, d);
+	if (r < 0)
+		return r;
+	m = (struct msg){ .type = MSG_GO };
+	if (send_msg(mo->sock, &m, NULL, 0) < 0)
+		return diag_set(d, -EPIPE, "the domain's init went away during set-up");
+	return 0;
+}
+
+/* Until the keeper reports the init's end. */
+static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *d)
+{
+	for (;;) {
+		struct pollfd p[5] = {
+			{ guard_fanotify_fd(mo->g), POLLIN, 0 },
+			{ guard_signal_fd(mo->g), POLLIN, 0 },
+			{ mo->sigfd, POLLIN, 0 },
+			{ mo->status_rd, POLLIN, 0 },
+			{ mo->sock, POLLIN, 0 },
+		};
+		int r, n;
+
+		/* Records reach stable storage within GUARD_SYNC_MS of being written, many
+		 * appends sharing one fdatasync. */
+		n = poll(p, mo->sock >= 0 ? 5 : 4, guard_sync_timeout(mo->g));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return diag_set(d, -errno, "poll: %s", strerror(errno));
+		}
+		if (guard_sync_timeout(mo->g) == 0 && (r = guard_sync(mo->g, d)) < 0)
+			return r;
+		if (p[1].revents && (r = guard_handle_signals(mo->g, d)) < 0)
+			return r;
+		if (p[0].revents && (r = guard_handle_events(mo->g, d)) < 0)
+			return r;
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(mo->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				kill(mo->init, (int)si.ssi_signo);
+		}
+		if (mo->sock >= 0 && p[4].revents) {
+			struct msg m;
+			size_t nfds;
+			int fds[1];
+
+			r = recv_msg(mo->sock, &m, fds, 0, &nfds);
+			if (r == 0 && m.type == MSG_EXEC) {
+				mo->exec_reported = true;
+				if (m.err && mo->c->spec->on_exec_failed)
+					mo->c->spec->on_exec_failed(mo->c->spec->userdata,
+								    mo->c->spec->argv[0], -m.err);
+			} else if (r == 0 && m.type == MSG_SETUP_FAILED) {
+				m.text[sizeof(m.text) - 1] = 0;
+				return diag_set(d, m.err > 0 ? -m.err : -EIO, "domain: %s", m.text);
+			}
+			if (r < 0 || m.type != MSG_EXEC) {
+				close(mo->sock);
+				mo->sock = -1;
+			}
+		}
+		if (p[3].revents) {
+			int ws;
+			ssize_t k = read(mo->status_rd, &ws, sizeof(ws));
+
+			if (k != (ssize_t)sizeof(ws))
+				return diag_set(d, -ECHILD, "the keeper died");
+			/* Events still queued belong to processes now dead. */
+			(void)guard_handle_events(mo->g, d);
+			*ret_wstatus = ws;
+			return 0;
+		}
+	}
+}
+
+static void make_id(char *out)
+{
+	uint8_t rnd[6] = { 0 };
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd[0] ^= (uint8_t)getpid();
+	snprintf(out, WARD_DOMAIN_ID_MAX, "d-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5]);
+}
+
+int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *ret_status,
+	       char *ret_id, struct ward_diag *d)
+{
+	struct run_ctx c = { .spec = spec };
+	struct monitor mo = { .c = &c, .sock = -1, .status_rd = -1, .alive_wr = -1, .sigfd = -1,
+			      .cg = { .dirfd = -1, .procs = -1, .killfd = -1, .parentfd = -1 } };
+	struct ward_domain_rules rules = { .mode = spec->mode, .policy = spec->policy };
+	int dfds[3], alive[2] = { -1, -1 }, status[2] = { -1, -1 }, sv[2] = { -1, -1 };
+	int r, ws = 0;
+	sigset_t ss, old;
+	struct rlimit rl;
+
+	if (!spec->argv || !spec->argv[0])
+		return diag_set(d, -EINVAL, "no command");
+	if (spec->mode != WARD_MODE_MEASURE && !spec->policy)
+		return diag_set(d, -EINVAL, "enforce and audit mode need a policy");
+	c.anon_exec = spec->policy && spec->mode != WARD_MODE_MEASURE &&
+		      spec->policy->domain.allow_anon_exec;
+	if ((r = plan_domain(&c, d)) < 0)
+		goto out_ctx;
+	make_id(c.id);
+	if (ret_id)
+		snprintf(ret_id, WARD_DOMAIN_ID_MAX, "%s", c.id);
+	/* Every cached file holds an fd (its lease). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* Lease breaks and forwarded signals are read from signalfds; blocked before any
+	 * thread (the relays) exists, so no thread takes them. */
+	sigemptyset(&ss);
+	sigaddset(&ss, GUARD_LEASE_SIGNAL);
+	sigaddset(&ss, SIGIO);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		sigaddset(&ss, forwarded[i]);
+	sigaddset(&ss, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &ss, &old);
+	sigdelset(&ss, GUARD_LEASE_SIGNAL);
+	sigdelset(&ss, SIGIO);
+	sigdelset(&ss, SIGPIPE);
+	mo.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (mo.sigfd < 0) {
+		r = diag_set(d, -errno, "signalfd: %s", strerror(errno));
+		goto out_mask;
+	}
+	if ((r = guard_new(st, &rules, c.id, decision_cb, (void *)spec, &mo.g, d)) < 0)
+		goto out_mask;
+	if ((r = relay_setup(&mo.relay, dfds)) < 0) {
+		diag_set(d, r, "stdio relays: %s", strerror(-r));
+		goto out_guard;
+	}
+	if ((r = cgroup_create(c.id, &mo.cg, d)) < 0)
+		goto out_relay;
+	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = diag_set(d, -errno, "pipes: %s", strerror(errno));
+		goto out_cg;
+	}
+	fflush(NULL);
+	mo.keeper = fork();
+	if (mo.keeper < 0) {
+		r = diag_set(d, -errno, "fork: %s", strerror(errno));
+		goto out_cg;
+	}
+	if (mo.keeper == 0) {
+		int src[KFD_FIRST_FREE] = {
+			dfds[0], dfds[1], dfds[2], guard_fanotify_fd(mo.g), alive[0], status[1],
+			sv[1], mo.cg.procs, mo.cg.killfd, mo.cg.parentfd,
+		};
+
+		keeper_main(&c, src, mo.cg.name);
+	}
+	close(alive[0]);
+	close(status[1]);
+	close(sv[1]);
+	mo.alive_wr = alive[1];
+	mo.status_rd = status[0];
+	mo.sock = sv[0];
+	if ((r = relay_start(mo.relay)) < 0) {
+		diag_set(d, r, "stdio relays: %s", strerror(-r));
+		goto out_kill;
+	}
+	if (read(mo.status_rd, &mo.init, sizeof(mo.init)) != (ssize_t)sizeof(mo.init)) {
+		r = diag_set(d, -ECHILD, "the keeper could not start the domain");
+		goto out_kill;
+	}
+	if ((r = setup_phase(&mo, d)) < 0)
+		goto out_kill;
+	r = monitor_loop(&mo, &ws, d);
+	if (r < 0)
+		goto out_kill;
+	(void)guard_sync(mo.g, d);
+	*ret_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	goto out_wait;
+out_kill:
+	/* The monitor gives up: the domain goes first, then the group. */
+	(void)cgroup_kill(&mo.cg);
+	if (mo.init > 0)
+		kill(mo.init, SIGKILL);
+	(void)guard_sync(mo.g, NULL);
+out_wait:
+	if (mo.alive_wr >= 0)
+		close(mo.alive_wr);
+	while (waitpid(mo.keeper, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (mo.sock >= 0)
+		close(mo.sock);
+	if (mo.status_rd >= 0)
+		close(mo.status_rd);
+out_cg:
+	for (int i = 0; i < 2; i++) {
+		if (mo.keeper <= 0 && alive[i] >= 0)
+			close(alive[i]);
+		if (mo.keeper <= 0 && status[i] >= 0)
+			close(status[i]);
+		if (mo.keeper <= 0 && sv[i] >= 0)
+			close(sv[i]);
+	}
+	cgroup_remove(&mo.cg);
+	cgroup_close(&mo.cg);
+out_relay:
+	relay_finish(mo.relay);
+out_guard:
+	guard_free(mo.g);
+out_mask:
+	if (mo.sigfd >= 0)
+		close(mo.sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out_ctx:
+	ctx_free(&c);
+	return r < 0 ? r : 0;
+}
