@@ -13,7 +13,7 @@ usage:
                                          write a small JSON object (for the shell scripts);
                                          KEY@=FILE is the list of FILE's lines
   stats.py load OUT [OWN_CPU_SECONDS]    snapshot of what runs on the machine (CPU ticks, PSI)
-  stats.py digest|replay|append RAW RESULTS
+  stats.py digest|replay|append|exec RAW RESULTS
   stats.py index RAW RESULTS             results/README.md from the per-benchmark summaries
 """
 import datetime
@@ -711,18 +711,321 @@ def cmd_append(raw, results):
     })
 
 
+# ---------------------------------------------------------------- exec
+
+EXEC_WORKLOADS = [
+    # (name, label, unit)
+    ("spawn", "spawn: 2000 × fork + execv + waitpid of /usr/bin/true (dynamic)", "µs/exec"),
+    ("shell", "shell: a dash script running 500 coreutils commands", "ms/run"),
+    ("python", "python3 -c 'import json, ssl, sqlite3'", "ms/run"),
+    ("gcc", "gcc: clean build of a 21-file C project, make -j2", "ms/run"),
+]
+EXEC_CONFIGS = [
+    # (name, label)
+    ("unconfined", "(a) unconfined: the host, /usr on ext4 (page cache hot)"),
+    ("ward-cold", "(b) ward, cold: a fresh `ward run` per run; time inside the domain"),
+    ("ward-cold-wall", "(b) ward, cold: wall time of the whole `ward run` (domain set-up and "
+                       "teardown included)"),
+    ("ward-warm", "(c) ward, warm: the same domain after an untimed pass"),
+    ("fapolicyd", "(d) fapolicyd 1.1.7, integrity = sha256, after an untimed pass"),
+    ("unconfined-ramfs", "(d₀) unconfined in fapolicyd's namespace (its /usr on ramfs), "
+                         "fapolicyd not running"),
+]
+
+
+def exec_samples(raw, meta):
+    """(config, workload) -> {"runs": {round: [values]}, "first": {round: [values]}}, values in
+    the workload's unit (µs per exec for spawn, ms per run otherwise)."""
+    d = {}
+    for line in open(os.path.join(raw, "exec-samples.txt")):
+        f = line.split()
+        if len(f) != 5 or not f[0].startswith("r"):
+            raise SystemExit("exec-samples.txt: malformed line %r" % line)
+        rnd, cfg, w, idx, ns = int(f[0][1:]), f[1], f[2], f[3], int(f[4])
+        n = meta["warm"][w] if idx == "w" else meta["n"][w]
+        v = ns / n / (1e3 if w == "spawn" else 1e6)
+        e = d.setdefault((cfg, w), {"runs": {}, "first": {}})
+        e["first" if idx == "w" else "runs"].setdefault(rnd, []).append(v)
+    return d
+
+
+def exec_cold_files(path, root_check=True):
+    """Files recorded with a digest in a cold run's log (ward log show --json): count, bytes
+    (sizes of the same paths on the host) and the paths."""
+    log = load(path)
+    files = {}
+    for e in log.get("entries", []):
+        p = e.get("path") or e.get("filename") or ""
+        if not p.startswith("/") or not (e.get("digest") or e.get("filedata_hash")):
+            continue
+        try:
+            files[p] = os.stat(p).st_size
+        except OSError:
+            files[p] = 0
+    return {"files": len(files), "bytes": sum(files.values()), "records": log.get("records"),
+            "paths": sorted(files)}
+
+
+def cmd_exec(raw, results):
+    facts = bench_facts(raw, "exec")
+    meta = load(os.path.join(raw, "exec-meta.json"))
+    root = meta["root"]
+    data = exec_samples(raw, meta)
+    ward_ok = bool(meta["ward_ok"])
+    rounds = meta["rounds"]
+    unit = {w: u for w, _, u in EXEC_WORKLOADS}
+    label = {w: l for w, l, _ in EXEC_WORKLOADS}
+
+    def vals(cfg, w, key="runs"):
+        e = data.get((cfg, w))
+        return [v for r in sorted(e[key]) for v in e[key][r]] if e else []
+
+    def med(cfg, w, key="runs"):
+        v = vals(cfg, w, key)
+        return statistics.median(v) if v else None
+
+    def round_meds(cfg, w):
+        e = data.get((cfg, w))
+        return {r: statistics.median(v) for r, v in e["runs"].items()} if e else {}
+
+    def ratio(cfg, base, w):
+        """overhead of cfg over base: pooled medians, and the range of the per-round ratios
+        (both configurations ran in every round, next to each other in time)."""
+        a, b = med(cfg, w), med(base, w)
+        if a is None or b is None:
+            return None
+        ra, rb = round_meds(cfg, w), round_meds(base, w)
+        per = [ra[r] / rb[r] - 1 for r in ra if r in rb]
+        return {"pooled": a / b - 1, "lo": min(per), "hi": max(per), "per": per}
+
+    def pct_signed(x):
+        return "%+.1f%%" % (100 * x)
+
+    def ratio_cell(rt):
+        if rt is None:
+            return "—"
+        if len(rt["per"]) > 1:
+            return "%s (rounds %s … %s)" % (pct_signed(rt["pooled"]), pct_signed(rt["lo"]),
+                                            pct_signed(rt["hi"]))
+        return pct_signed(rt["pooled"])
+
+    def num(x):
+        return sig(x, 4) if x is not None else "—"
+
+    md = header("Exec-heavy workloads: ward domain vs fapolicyd vs unconfined", facts,
+                "bench/exec")
+    md += load_note(raw, "exec")
+    if meta.get("quick"):
+        md += ("**BENCH_QUICK=1: a smoke run (1 round, few runs); the numbers are not for "
+               "comparison.**\n\n")
+    if not ward_ok:
+        md += ("**ward configurations (b) and (c) not measured:** %s. Only (a), (d) and (d₀) "
+               "ran; the script exits with status 3.\n\n" % meta["ward_why"])
+
+    # ---- goals
+    goal_rows = []
+    goals_met = {"warm": [], "fapo": []}
+    for w, _, _ in EXEC_WORKLOADS:
+        wr = ratio("ward-warm", "unconfined", w) if ward_ok else None
+        fr = ratio("fapolicyd", "unconfined-ramfs", w)
+        fa = ratio("fapolicyd", "unconfined", w)
+        if wr is None:
+            g1 = "not measured"
+            g2 = "not measured"
+        else:
+            ok1 = wr["pooled"] <= 0.03
+            goals_met["warm"].append(ok1)
+            g1 = "%s: **%s**" % ("met" if ok1 else "missed", pct_signed(wr["pooled"]))
+            ww, ff = med("ward-warm", w), med("fapolicyd", w)
+            ok2 = ww < ff and wr["pooled"] < fr["pooled"]
+            goals_met["fapo"].append(ok2)
+            g2 = "%s: ward %s vs fapolicyd %s %s (overhead %s vs %s)" % (
+                "met" if ok2 else "missed", num(ww), num(ff), unit[w], pct_signed(wr["pooled"]),
+                pct_signed(fr["pooled"]))
+        goal_rows.append([w, g1, g2, ratio_cell(fr), ratio_cell(fa)])
+    md += "## Goals\n\n"
+    md += table(["workload", "ward warm overhead vs unconfined ≤ 3%",
+                 "ward (warm) faster than fapolicyd",
+                 "fapolicyd overhead vs its own baseline (d₀)",
+                 "fapolicyd vs unconfined (a)"], goal_rows)
+    md += ("\nOverheads are ratios of pooled medians − 1; in brackets the range of the "
+           "per-round ratios (every round ran every configuration, in rotating order, so the "
+           "ratio of a round compares runs minutes apart at most). \"Faster\" needs both: a "
+           "lower median than fapolicyd's, and a lower overhead over its own baseline (ward: "
+           "(a), host /usr on ext4; fapolicyd: (d₀), the same files on its ramfs copy).\n\n")
+
+    # ---- per workload tables
+    md += "## Timings per workload\n\n"
+    md += ("Every value is one timed run of `xrun` (bench/xrun.c): CLOCK_MONOTONIC around "
+           "the run, measured in the same namespace as the workload (inside the domain for "
+           "ward). spawn is in µs per exec (a run is 2000 execs), the others in ms per run. "
+           "\"first pass\" is the untimed warm-up before the timed runs of the same process "
+           "(for ward-warm: the domain's first, cold pass; for fapolicyd: the first pass "
+           "after the daemon started; spawn: the mean of its 200 warm-up execs).\n\n")
+    for w, lab, u in EXEC_WORKLOADS:
+        rows = []
+        for cfg, clab in EXEC_CONFIGS:
+            v = vals(cfg, w)
+            if not v:
+                if cfg.startswith("ward") and not ward_ok:
+                    rows.append([clab, "not run"] + ["—"] * 6)
+                continue
+            s = summary(v)
+            f = vals(cfg, w, "first")
+            rows.append([clab, s["n"], "**%s**" % sig(s["median"]),
+                         "%s–%s" % (sig(s["min"]), sig(s["max"])),
+                         "%s–%s" % (sig(s["q1"]), sig(s["q3"])),
+                         ratio_cell(ratio(cfg, "unconfined", w)) if cfg != "unconfined" else "—",
+                         ratio_cell(ratio(cfg, "unconfined-ramfs", w))
+                         if cfg in ("fapolicyd",) else "—",
+                         sig(statistics.median(f)) if f else "—"])
+        md += "### %s (%s)\n\n" % (lab, u)
+        md += table(["configuration", "runs", "median", "min–max", "IQR", "vs (a) unconfined",
+                     "vs (d₀)", "first pass (median over rounds)"], rows)
+        md += "\n"
+
+    # ---- cold cost against hashing
+    speed = meta["sha256_speed"]
+    opened = load(os.path.join(raw, "exec-opened.json"))
+    cold_logs = {}
+    for line in meta.get("cold_logs", []):
+        w, p = line.split(None, 1)
+        if os.path.exists(p):
+            cold_logs[w] = exec_cold_files(p)
+    md += "## Cold cost against hashing speed\n\n"
+    if ward_ok:
+        rows = []
+        for w, _, u in EXEC_WORKLOADS:
+            scale = meta["n"][w] / 1e3 if w == "spawn" else 1.0  # -> ms per whole run
+            a, c, cw = med("unconfined", w), med("ward-cold", w), med("ward-cold-wall", w)
+            if None in (a, c, cw):
+                continue
+            cl = cold_logs.get(w)
+            op = opened.get(w, {})
+            nbytes = cl["bytes"] if cl else op.get("bytes", 0)
+            hash_ms = nbytes / speed * 1e3
+            extra_in = (c - a) * scale
+            extra_wall = (cw - a) * scale
+            rows.append([w, "%s / %s" % (cl["files"], sig(cl["bytes"] / MB)) if cl else "—",
+                         "%d / %s" % (op.get("files", 0), sig(op.get("bytes", 0) / MB)),
+                         sig(hash_ms), sig(extra_in), "%.1f×" % (extra_in / hash_ms) if hash_ms else "—",
+                         sig(extra_wall), "%.1f×" % (extra_wall / hash_ms) if hash_ms else "—",
+                         sig((cw - c) * scale)])
+        md += table(["workload", "files / MB hashed (ward's log of a cold run)",
+                     "files / MB opened from /usr and the code dir (strace, unconfined)",
+                     "hashing time at openssl speed, ms", "cold − unconfined, inside the domain, ms",
+                     "÷ hashing time", "cold `ward run` wall − unconfined, ms", "÷ hashing time",
+                     "domain set-up + teardown (wall − inside), ms"], rows)
+        md += ("\nHashing time = bytes hashed / `openssl speed -evp sha256 -bytes 131072` "
+               "(%s MB/s, measured in this run): the floor for verifying every byte once. "
+               "Bytes hashed = the sizes of the distinct files with a digest in the state "
+               "dir's log after the first cold run of round 1. A ratio well above 1× means the "
+               "cold cost is not the hashing but the per-file work (events, ELF inspection, "
+               "log records, fsync) or the domain's set-up.\n\n" % sig(speed / MB))
+    else:
+        md += "Not measured (ward run not available). Bytes a monitor would hash on first sight " \
+              "(strace, unconfined): %s.\n\n" % ", ".join(
+                  "%s %d files / %s MB = %s ms at %s MB/s" % (w, v["files"], sig(v["bytes"] / MB),
+                                                             sig(v["bytes"] / speed * 1e3),
+                                                             sig(speed / MB))
+                  for w, v in opened.items())
+
+    # ---- round by round
+    md += "## Round by round (medians)\n\n"
+    cfgs = meta["configs"]
+    rows = []
+    for rnd in range(1, rounds + 1):
+        order = [cfgs[(j + rnd - 1) % len(cfgs)] for j in range(len(cfgs))]
+        for cfg in order + (["ward-cold-wall"] if "ward-cold" in order else []):
+            cells = []
+            for w, _, _ in EXEC_WORKLOADS:
+                m = round_meds(cfg, w).get(rnd)
+                cells.append(sig(m) if m is not None else "—")
+            pos = order.index(cfg) + 1 if cfg in order else order.index("ward-cold") + 1
+            rows.append([rnd, pos, cfg] + cells)
+    md += table(["round", "position", "configuration"] +
+                ["%s (%s)" % (w, u) for w, _, u in EXEC_WORKLOADS], rows)
+
+    # ---- fapolicyd per round
+    md += "\n## fapolicyd per round\n\n"
+    frows = []
+    for line in meta.get("fapolicyd_rounds", []):
+        f = dict(kv.split("=", 1) for kv in line.split()[1:])
+        frows.append([line.split()[0], f["start_ms"],
+                      sig(int(f["cpu_ticks"]) / 100.0) if f["cpu_ticks"].isdigit() else "?",
+                      f["allowed"], f["denied"], f["rc"]])
+    md += table(["round", "start-up ms (launch → \"Starting to listen for events\")",
+                 "daemon CPU s over the round's 4 workloads (utime+stime)",
+                 "allowed accesses", "denied accesses", "exit status"], frows)
+    md += ("\nA fresh fapolicyd per round: the trust database (%s entries) is rebuilt at "
+           "start-up; the object cache starts empty, so the first pass hashes every file it "
+           "sees (integrity = sha256) and the timed runs hit the cache. CPU from "
+           "/proc/PID/stat at %d ticks/s, all threads.\n\n"
+           % ("{:,}".format(meta["trust_n"]), os.sysconf("SC_CLK_TCK")))
+
+    # ---- set-up
+    md += "## Set-up (not timed)\n\n"
+    srows = []
+    if ward_ok:
+        srows.append(["ward policy: `ward policy scan /usr %s`" % rel(meta["code"], root),
+                      "%s s" % meta["policy_s"]])
+    srows += [["fapolicyd ramfs copy of /usr (%s files, %s MB) and of the code dir"
+               % ("{:,}".format(meta["ramfs_files"]), sig(meta["ramfs_bytes"] / MB)),
+               "%s s" % meta["copy_s"]],
+              ["fapolicyd trust file: `fapolicyd-cli --file add` over the copy (%s entries)"
+               % "{:,}".format(meta["trust_n"]), "%s s" % meta["trust_s"]],
+              ["rounds (all configurations)", "%d s" % meta["rounds_s"]]]
+    md += table(["step", "time"], srows)
+    md += ("\nPer round and workload: %s. ward-cold: %s fresh `ward run`s per round. "
+           "Rounds: %d. /usr on the host: %s.\n"
+           % ("; ".join("%s %d untimed exec(s) then %d runs of %d exec(s)"
+                        % (w, meta["warm"][w], meta["runs"][w], meta["n"][w])
+                        for w, _, _ in EXEC_WORKLOADS),
+              ", ".join("%s %d" % (w, meta["cold"][w]) for w, _, _ in EXEC_WORKLOADS),
+              rounds, meta["usr_fs"]))
+
+    md += "\n## Inputs checked\n\n"
+    for line in meta["checks"]:
+        md += "* %s\n" % line
+    md += commands_block(meta["commands"])
+    write(os.path.join(results, "exec.md"), md)
+
+    if ward_ok:
+        head = "ward warm overhead %s (goal ≤3%%: %s); fapolicyd %s over its baseline; " \
+               "ward faster than fapolicyd on %d of %d" % (
+                   ", ".join("%s %s" % (w, pct_signed(ratio("ward-warm", "unconfined", w)["pooled"]))
+                             for w, _, _ in EXEC_WORKLOADS),
+                   "met" if all(goals_met["warm"]) else "missed",
+                   ", ".join("%s %s" % (w, pct_signed(ratio("fapolicyd", "unconfined-ramfs", w)["pooled"]))
+                             for w, _, _ in EXEC_WORKLOADS),
+                   sum(goals_met["fapo"]), len(goals_met["fapo"]))
+    else:
+        head = "ward not measured (%s); fapolicyd %s over its baseline" % (
+            meta["ward_why"], ", ".join(
+                "%s %s" % (w, pct_signed(ratio("fapolicyd", "unconfined-ramfs", w)["pooled"]))
+                for w, _, _ in EXEC_WORKLOADS))
+    cmds = [c for c in meta["commands"] if "ward-warm" in c or "unconfined spawn" in c][:2]
+    save_summary(raw, "exec", {
+        "title": "Exec-heavy workloads (ward run vs fapolicyd)", "file": "exec.md",
+        "date": facts["date"], "headline": head, "commands": cmds,
+    })
+
+
 # ---------------------------------------------------------------- index
+
+BENCHMARKS = ("digest", "replay", "append", "exec")
+
 
 def cmd_index(raw, results):
     facts = load(os.path.join(raw, "facts.json"))
     md = "# ward benchmarks\n\n"
     md += ("Produced by `bench/run-all` (or one of `bench/digest`, `bench/replay`, "
-           "`bench/append` alone; each rewrites its own table and this index). Benchmarks "
+           "`bench/append`, `bench/exec` alone; each rewrites its own table and this index). Benchmarks "
            "compare side by side in one run and report medians with spread; nothing here is a "
            "pass/fail test. Raw hyperfine exports and per-run times: `raw/`.\n\n")
     md += "## Results\n\n"
     rows = []
-    for name in ("digest", "replay", "append"):
+    for name in BENCHMARKS:
         p = os.path.join(raw, name + "-summary.json")
         if not os.path.exists(p):
             rows.append(["%s (not run)" % name, "—", "—", "—"])
@@ -737,8 +1040,8 @@ def cmd_index(raw, results):
         r = load(ra)
         if all(os.path.exists(os.path.join(raw, n + "-summary.json")) and
                r["started"] <= load(os.path.join(raw, n + "-summary.json"))["date"] <= r.get("finished", "")
-               for n in ("digest", "replay", "append")):
-            md += ("\nAll three come from one `%s` started %s, which took %d s, on one ward "
+               for n in BENCHMARKS):
+            md += ("\nAll of them come from one `%s` started %s, which took %d s, on one ward "
                    "binary (sha256 %s…).\n" % (r["command"], r["started"], r["seconds"],
                                                  r["ward_sha256"][:16]))
     md += "\n## Machine (last run: %s)\n\n" % facts["date"]
@@ -765,12 +1068,16 @@ def cmd_index(raw, results):
          % facts["nice"] if facts.get("nice", 0) else "nice 0", "`renice -n -10` in bench/lib.sh, as root"],
         ["date", facts["date"], "`date -u`"],
     ])
-    md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # all three, about 2 minutes\n"
-           "bench/digest | bench/replay | bench/append   # one\n```\n"
+    md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # all four, about 12 minutes\n"
+           "bench/digest | bench/replay | bench/append | bench/exec   # one\n```\n"
            "Inputs are generated under bench/work/ (git-ignored; the digest file is 1 GiB, "
            "`DIGEST_MB=` changes it). `WARD=path` benchmarks another ward binary; "
-           "`WARD_BENCH_WORK=` and `WARD_BENCH_RESULTS=` move the inputs and the results; "
-           "`BENCH_NICE=0` keeps the default priority.\n")
+           "`WARD_BENCH_WORK=` and `WARD_BENCH_RESULTS=` move the inputs and the results "
+           "(bench/exec's code dir must stay under root-owned directories that no group or "
+           "other may write); `BENCH_NICE=0` keeps the default priority; `BENCH_QUICK=1` makes "
+           "bench/exec a one-round smoke run; `EXEC_ROUNDS=` sets its rounds. bench/exec "
+           "installs fapolicyd if missing and runs it only inside a private mount namespace "
+           "(see its page).\n")
     write(os.path.join(results, "README.md"), md)
 
 
@@ -784,7 +1091,8 @@ def main():
         return cmd_load(*a[1:])
     if a[0] == "meta" and len(a) >= 2:
         return cmd_meta(a[1], a[2:])
-    cmds = {"digest": cmd_digest, "replay": cmd_replay, "append": cmd_append, "index": cmd_index}
+    cmds = {"digest": cmd_digest, "replay": cmd_replay, "append": cmd_append, "exec": cmd_exec,
+            "index": cmd_index}
     if a[0] in cmds and len(a) == 3:
         return cmds[a[0]](a[1], a[2])
     raise SystemExit(__doc__)

@@ -58,6 +58,9 @@ struct ward_verify_result {
 	struct ward_verify_object *unknown; /* objects outside the reference values */
 	size_t n_unknown;
 	size_t decisions_allow, decisions_deny, decisions_audit;
+	/* ward-domain records: domains started, by mode, and the opt-ins their policies gave */
+	size_t domains, domains_enforce, domains_audit, domains_measure;
+	size_t domains_anon_exec, domains_wx_elf, domains_data_dirs;
 	char **reasons; /* one sentence per failed check, in order */
 	size_t n_reasons;
 	struct ward_verify_prior next; /* state to keep for the next incremental verification */

@@ -72,6 +72,15 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 						      (json_int_t)res->decisions_allow, "deny",
 						      (json_int_t)res->decisions_deny, "audit",
 						      (json_int_t)res->decisions_audit));
+	json_object_set_new(o, "domains",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+				      (json_int_t)res->domains, "enforce",
+				      (json_int_t)res->domains_enforce, "audit",
+				      (json_int_t)res->domains_audit, "measure",
+				      (json_int_t)res->domains_measure, "anon_exec",
+				      (json_int_t)res->domains_anon_exec, "wx_elf",
+				      (json_int_t)res->domains_wx_elf, "data_dirs",
+				      (json_int_t)res->domains_data_dirs));
 	state = json_pack("{s:I, s:I, s:O, s:s}", "records", (json_int_t)res->next.records, "pcr",
 			  (json_int_t)res->next.pcr, "registers", regs, "public_key", keyhex);
 	json_object_set_new(o, "state", res->verdict == WARD_VERDICT_PASS ? state : json_null());
@@ -112,6 +121,11 @@ static void result_text(const struct ward_verify_result *res, const struct ward_
 		printf("    ... and %zu more (--json lists all)\n", res->n_unknown - 20);
 	printf("  decisions:    %zu allow, %zu deny, %zu audit\n", res->decisions_allow,
 	       res->decisions_deny, res->decisions_audit);
+	if (res->domains)
+		printf("  domains:      %zu (%zu enforce, %zu audit, %zu measure-only); opt-ins: %zu "
+		       "anonymous exec (JIT), %zu W+X ELF, %zu data dirs\n",
+		       res->domains, res->domains_enforce, res->domains_audit, res->domains_measure,
+		       res->domains_anon_exec, res->domains_wx_elf, res->domains_data_dirs);
 	for (size_t i = 0; i < res->n_reasons; i++)
 		printf("  reason: %s\n", res->reasons[i]);
 }

@@ -166,6 +166,26 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 			diag_prefix(d, "record %zu: ", (size_t)(res->msg.first_record + i));
 			return r;
 		}
+		{
+			struct ward_domain_event ev;
+
+			r = domain_event_from_record(rec, &ev, d);
+			if (r == 0) {
+				res->domains++;
+				res->domains_enforce += strcmp(ev.mode, "enforce") == 0;
+				res->domains_audit += strcmp(ev.mode, "audit") == 0;
+				res->domains_measure += strcmp(ev.mode, "measure") == 0;
+				res->domains_anon_exec += ev.anon_exec;
+				res->domains_wx_elf += ev.wx_elf;
+				res->domains_data_dirs += ev.n_data_dirs > 0;
+				domain_event_free(&ev);
+				continue;
+			}
+			if (r != -ENOENT) {
+				diag_prefix(d, "record %zu: ", (size_t)(res->msg.first_record + i));
+				return r;
+			}
+		}
 		/* ward writes neither violations nor buffers other than its own events, and
 		 * every record it writes names a file digest: anything else in its evidence is
 		 * not ward's and is not waved through. */

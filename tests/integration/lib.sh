@@ -246,3 +246,27 @@ json_get() {
 }
 
 sha256_file() { sha256sum "$1" | cut -d' ' -f1; }
+
+# usr_policy: print the path of an allowlist of everything under /usr (ward policy scan /usr),
+# made once per test run and shared by the tests (and by the sanitizer build's run when
+# tests/run-all passes WARD_USR_POLICY_SHARED). Scanning /usr takes tens of seconds.
+usr_policy() {
+	local p=${WARD_USR_POLICY_SHARED:-${WARD_USR_POLICY:?WARD_USR_POLICY must be set by meson}}
+	(
+		flock 9
+		if [[ ! -s "$p" ]]; then
+			"$WARD" policy scan /usr -o "$p.tmp" >/dev/null 2>&1 && mv "$p.tmp" "$p"
+		fi
+	) 9>"$p.lock"
+	[[ -s "$p" ]] || { echo "usr_policy: could not scan /usr" >&2; return 1; }
+	printf '%s\n' "$p"
+}
+
+# code_dir NAME: a fresh directory for --code (root-owned, mode 0755, below $T whose parents
+# must be root-owned and not group/other-writable, or sticky like /tmp).
+code_dir() {
+	local d=$T/$1
+	mkdir -p "$d"
+	chmod 0755 "$T" "$d"
+	printf '%s\n' "$d"
+}
