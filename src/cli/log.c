@@ -198,6 +198,31 @@ static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 		json_object_set_new(o, "decision", j);
 		return o;
 	}
+	{
+		struct ward_domain_event ev;
+
+		if (domain_event_from_record(r, &ev, &d) == 0) {
+			json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:[], s:[]}", "domain", ev.domain,
+					      "mode", ev.mode, "anon_exec", ev.anon_exec, "wx_elf",
+					      ev.wx_elf, "data_dirs", "code");
+
+			for (size_t i = 0; j && i < ev.n_data_dirs; i++)
+				json_array_append_new(json_object_get(j, "data_dirs"),
+						      json_string(ev.data_dirs[i]));
+			for (size_t i = 0; j && i < ev.n_code; i++)
+				json_array_append_new(json_object_get(j, "code"),
+						      json_string(ev.code[i]));
+			if (j && ev.has_policy)
+				json_object_set_new(j, "policy",
+						    json_pack("{s:s, s:I}", "name", ev.policy_name,
+							      "version",
+							      (json_int_t)ev.policy_version));
+			domain_event_free(&ev);
+			json_object_set_new(o, "kind", json_string("domain"));
+			json_object_set_new(o, "domain", j);
+			return o;
+		}
+	}
 	json_object_set_new(o, "kind", json_string("measurement"));
 	if (evlog_record_file_digest(r, &fd) == 0) {
 		_cleanup_free_ char *dh = malloc(2 * (size_t)fd.len + 1);
@@ -231,6 +256,21 @@ static void record_line(const struct ward_evlog_record *r, size_t index)
 			printf(" policy=%s@%llu", dec.policy_name, (unsigned long long)dec.policy_version);
 		putchar('\n');
 		return;
+	}
+	{
+		struct ward_domain_event ev;
+
+		if (domain_event_from_record(r, &ev, &d) == 0) {
+			printf("%6zu %2u domain   %s mode=%s", index, (unsigned)r->pcr, ev.domain,
+			       ev.mode);
+			if (ev.has_policy)
+				printf(" policy=%s@%llu", ev.policy_name,
+				       (unsigned long long)ev.policy_version);
+			printf("%s%s%s\n", ev.anon_exec ? " anon_exec" : "",
+			       ev.wx_elf ? " wx_elf" : "", ev.n_data_dirs ? " data_dirs" : "");
+			domain_event_free(&ev);
+			return;
+		}
 	}
 	printf("%6zu %2u %-8s ", index, (unsigned)r->pcr, r->template_name);
 	if (evlog_record_file_digest(r, &fd) == 0) {
