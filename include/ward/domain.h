@@ -36,6 +36,8 @@ struct ward_object_facts {
 	bool regular;		      /* a regular file */
 	const char *unverified;	      /* why the file or a directory above it is not trusted
 				       * (owner, mode), or NULL */
+	bool writer;		      /* someone has it open for writing (it can change after
+				       * it is measured) */
 	int measure_err;	      /* 0, or the -errno measuring (or inspecting) it failed with */
 	struct ward_digest digest;    /* in the policy's algorithm, when measure_err == 0 */
 	int elf_err;		      /* 0, or -EBADMSG: has the ELF magic but malformed headers */
@@ -54,9 +56,9 @@ struct ward_domain_rules {
  * @ret_reason: why (for records and messages), at least 256 bytes; "" when allowed plainly.
  *
  * Rules, in order: an object that could not be measured is denied in every mode (fail
- * closed). Structural rules (not a regular file, a malformed ELF, an ELF needing
- * writable-executable memory without the policy's opt-in) deny in enforce and measure-only
- * mode. The allowlist (an exec needs an entry; an open needs one unless it is a non-ELF file
+ * closed). Structural rules (not a regular file, open for writing somewhere, a malformed ELF,
+ * an ELF needing writable-executable memory without the policy's opt-in) deny in enforce and
+ * measure-only mode. The allowlist (an exec needs an entry; an open needs one unless it is a non-ELF file
  * below a policy data dir; the file and its directories must be root-owned and not writable by
  * group or other) denies in enforce mode only. Audit mode turns every denial but the first
  * into WARD_DECISION_AUDIT.

@@ -51,6 +51,10 @@ enum ward_decision_verdict domain_decide(const struct ward_domain_rules *rules,
 		snprintf(ret_reason, REASON_MAX, "could not be measured: %s", strerror(-obj->measure_err));
 		return refuse(rules, CLASS_ERROR);
 	}
+	if (obj->writer) {
+		snprintf(ret_reason, REASON_MAX, "open for writing: it can change after it is measured");
+		return refuse(rules, CLASS_STRUCTURAL);
+	}
 	if (obj->elf_err) {
 		snprintf(ret_reason, REASON_MAX, "malformed ELF headers");
 		return refuse(rules, CLASS_STRUCTURAL);

@@ -314,21 +314,30 @@ static int cached_grow(struct guard *g, int fd)
 	return 0;
 }
 
-/* Take a read lease on the event fd, then the ignore mark. Both or neither. */
+/*
+ * A read lease on the event fd: while it is held, anyone opening the file for writing (the only
+ * way to a writable shared mapping, whose stores do not clear ignore marks) waits in the kernel
+ * until the monitor lets go. Return: 0, -EAGAIN when someone has the file open for writing
+ * right now, or another -errno (filesystems without leases).
+ */
+static int lease_take(int fd)
+{
+	if (fcntl(fd, F_SETSIG, GUARD_LEASE_SIGNAL) < 0 || fcntl(fd, F_SETOWN, getpid()) < 0 ||
+	    fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return 0;
+}
+
+/* With the lease held: the ignore mark, unless the cache is full. */
 static bool cache_begin(struct guard *g, int fd)
 {
 	if (g->n_cached >= WARD_DOMAIN_CACHE_MAX || cached_grow(g, fd) < 0)
 		return false;
-	if (fcntl(fd, F_SETSIG, GUARD_LEASE_SIGNAL) < 0 || fcntl(fd, F_SETOWN, getpid()) < 0 ||
-	    fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
-		return false; /* EAGAIN: someone has it open for writing; verify every open */
 	/* Marked before hashing: a write(2) or truncate during the hash clears the mark, so the
 	 * cache never holds content other than what was verified. */
 	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_EVICTABLE, PERM_MASK,
-			  fd, NULL) < 0) {
-		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+			  fd, NULL) < 0)
 		return false;
-	}
 	g->cached[fd] = true;
 	g->n_cached++;
 	return true;
@@ -417,6 +426,7 @@ struct pending {
 	int fd;
 	bool allow;
 	bool cached;
+	bool lease_until_answered; /* held through the decision only (not cached) */
 	size_t rec_first, rec_n;
 	struct ward_decision dec;
 	bool first;
@@ -461,10 +471,15 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	}
 	if (f.regular && !f.measure_err) {
 		f.unverified = object_untrusted(g, path, &st, why, sizeof(why));
-		/* Files with several names are never cached: a write through another name is
-		 * seen at the next open. */
-		if (!f.unverified && st.st_nlink == 1 && !g->broken)
+		/* A file open for writing anywhere can change after it is measured: it is never
+		 * granted (lease_take tells). Files with several names are never cached: a write
+		 * through another name is seen at the next open. */
+		r = lease_take(m->fd);
+		f.writer = r == -EAGAIN;
+		if (r == 0 && !f.unverified && st.st_nlink == 1 && !g->broken)
 			pe->cached = cache_begin(g, m->fd);
+		if (r == 0 && !pe->cached)
+			pe->lease_until_answered = true;
 		r = measure_fd(m->fd, g->algs, dg, &size);
 		if (r < 0) {
 			f.measure_err = r;
@@ -606,6 +621,8 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 			r = respond(g, p->fd, p->allow);
 			if (r < 0 && !fatal)
 				fatal = diag_set(d, r, "fanotify response: %s", strerror(-r));
+			if (p->lease_until_answered)
+				(void)fcntl(p->fd, F_SETLEASE, F_UNLCK);
 			if (!p->cached)
 				close(p->fd);
 			if (g->cb)

@@ -107,7 +107,17 @@ static void test_builder_domain_roundtrip(void **state)
 	policy_builder_free(&b);
 }
 
-enum obj_kind { LISTED, UNLISTED, UNLISTED_DATA, WX, MALFORMED, UNREADABLE, NOT_REGULAR, UNTRUSTED };
+enum obj_kind {
+	LISTED,
+	UNLISTED,
+	UNLISTED_DATA,
+	WX,
+	MALFORMED,
+	UNREADABLE,
+	NOT_REGULAR,
+	UNTRUSTED,
+	WRITER,
+};
 
 static void facts(enum obj_kind k, bool exec, struct ward_object_facts *f)
 {
@@ -116,7 +126,8 @@ static void facts(enum obj_kind k, bool exec, struct ward_object_facts *f)
 	f->regular = k != NOT_REGULAR;
 	f->path = k == UNLISTED_DATA ? "/usr/share/doc/x" : "/usr/bin/x";
 	f->digest.alg = WARD_HASH_SHA256;
-	f->digest.bytes[31] = k == LISTED || k == WX || k == UNTRUSTED ? 1 : 2;
+	f->digest.bytes[31] = k == LISTED || k == WX || k == UNTRUSTED || k == WRITER ? 1 : 2;
+	f->writer = k == WRITER;
 	f->elf.is_elf = k != UNLISTED_DATA;
 	f->elf.wx_segment = k == WX;
 	if (k == MALFORMED)
@@ -150,6 +161,8 @@ static void test_verdict_table(void **state)
 		{ WX, true, true, { A, A, D }, "" },
 		{ MALFORMED, false, false, { D, U, D }, "malformed ELF" },
 		{ NOT_REGULAR, false, false, { D, U, D }, "not a regular file" },
+		/* listed content that someone has open for writing can change once measured */
+		{ WRITER, false, false, { D, U, D }, "open for writing" },
 		/* could not decide: denied in every mode */
 		{ UNREADABLE, true, false, { D, D, D }, "could not be measured" },
 		/* listed content, untrusted owner: an allowlist rule */
