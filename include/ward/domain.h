@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/diag.h"
@@ -76,6 +77,15 @@ struct ward_domain_bind {
 
 struct ward_state;
 
+/* What the monitor did, for --stats. */
+struct ward_domain_stats {
+	uint64_t events;       /* permission events answered */
+	uint64_t allowed, denied, audited;
+	uint64_t cached;       /* grants cached in the kernel (no event on later opens) */
+	uint64_t hashed_bytes; /* bytes measured */
+	uint64_t lease_breaks; /* cached files someone opened for writing */
+};
+
 struct ward_domain_spec {
 	enum ward_domain_mode mode;
 	const struct ward_policy *policy; /* required unless WARD_MODE_MEASURE */
@@ -92,6 +102,7 @@ struct ward_domain_spec {
 	/* Called when CMD itself could not be executed in the domain (-errno). */
 	void (*on_exec_failed)(void *ud, const char *cmd, int err);
 	void *userdata;
+	struct ward_domain_stats *stats; /* filled when the domain ends, or NULL */
 };
 
 /**

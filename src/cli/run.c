@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: ward run [--state-dir DIR] [--policy FILE] [--audit] [--code DIR]...\n"
 	      "                [--bind SRC[:DST]]... [--bind-ro SRC[:DST]]... [--uid N [--gid N]]\n"
-	      "                [--quiet] -- CMD [ARG]...\n"
+	      "                [--quiet] [--stats] -- CMD [ARG]...\n"
 	      "\n"
 	      "Run CMD in a new integrity domain (mount, PID, IPC and UTS namespaces) with this\n"
 	      "process as its monitor. Only /usr and each --code DIR are executable, read-only;\n"
@@ -34,6 +34,7 @@ static void usage(FILE *f)
 	      "  --bind-ro SRC[:DST] the same, read-only\n"
 	      "  --uid N, --gid N  run CMD as N (default: uid 0, always without capabilities)\n"
 	      "  -q, --quiet       do not print audit findings (denials are always printed)\n"
+	      "  --stats           at the end, print what the monitor did on stderr (one line)\n"
 	      "\n"
 	      "Exit status: CMD's (128+N when killed by signal N); 126 when CMD was denied or is\n"
 	      "not on a code mount; 127 when not found; 125 when ward itself failed.\n",
@@ -109,12 +110,14 @@ int verb_run(int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", no_argument, NULL, 'S' },
 		{},
 	};
 	static const char *code[WARD_DOMAIN_CODE_MAX + 1];
 	static struct ward_domain_bind binds[WARD_DOMAIN_BINDS_MAX + 1];
 	struct ward_domain_spec spec = { .mode = WARD_MODE_ENFORCE };
 	struct run_opts o = { 0 };
+	struct ward_domain_stats stats = { 0 };
 	const char *policy_path = NULL;
 	struct ward_policy *pol = NULL;
 	struct ward_state *st = NULL;
@@ -159,6 +162,9 @@ int verb_run(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = true;
+			break;
+		case 'S':
+			spec.stats = &stats;
 			break;
 		case 'h':
 			usage(stdout);
@@ -216,5 +222,13 @@ int verb_run(int argc, char **argv)
 	policy_free(pol);
 	if (r < 0)
 		return cli_error(EXIT_WARD, "%s", d.msg[0] ? d.msg : strerror(-r));
+	if (spec.stats)
+		fprintf(stderr,
+			"ward: domain %s: %llu events, %llu allowed, %llu denied, %llu audited, %llu "
+			"cached, %llu bytes hashed, %llu lease breaks\n",
+			id, (unsigned long long)stats.events, (unsigned long long)stats.allowed,
+			(unsigned long long)stats.denied, (unsigned long long)stats.audited,
+			(unsigned long long)stats.cached, (unsigned long long)stats.hashed_bytes,
+			(unsigned long long)stats.lease_breaks);
 	return status;
 }

@@ -735,6 +735,15 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		goto out_kill;
 	(void)guard_sync(mo.g, d);
 	*ret_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	if (spec->stats) {
+		const struct guard_stats *gs = guard_stats(mo.g);
+
+		*spec->stats = (struct ward_domain_stats){
+			.events = gs->events, .allowed = gs->allowed, .denied = gs->denied,
+			.audited = gs->audited, .cached = gs->cached, .hashed_bytes = gs->hashed_bytes,
+			.lease_breaks = gs->lease_breaks,
+		};
+	}
 	goto out_wait;
 out_kill:
 	/* The monitor gives up: the domain goes first, then the group. */
