@@ -982,37 +982,58 @@ def cmd_exec(raw, results):
                "set-up column above.\n\n" % ms(full["s"]["median"] - small["s"]["median"]))
 
     # ---- round by round
-    md += "## Round by round (medians)\n\n"
-    cfgs = meta["configs"]
+    md += "## Round by round (medians of each block)\n\n"
+    md += ("A block is one configuration running one workload (its warm-up, then its timed "
+           "runs). Within a round, each workload runs in every configuration back to back, in "
+           "the order shown (rotated from block to block), so a round's ratios compare runs "
+           "seconds apart.\n\n")
+    cfg_cols = [c for c, _ in EXEC_CONFIGS if c in meta["configs"] or
+                (c == "ward-cold-wall" and "ward-cold" in meta["configs"])]
     rows = []
-    for rnd in range(1, rounds + 1):
-        order = [cfgs[(j + rnd - 1) % len(cfgs)] for j in range(len(cfgs))]
-        for cfg in order + (["ward-cold-wall"] if "ward-cold" in order else []):
-            cells = []
-            for w, _, _ in EXEC_WORKLOADS:
-                m = round_meds(cfg, w).get(rnd)
-                cells.append(sig(m) if m is not None else "—")
-            pos = order.index(cfg) + 1 if cfg in order else order.index("ward-cold") + 1
-            rows.append([rnd, pos, cfg] + cells)
-    md += table(["round", "position", "configuration"] +
-                ["%s (%s)" % (w, u) for w, _, u in EXEC_WORKLOADS], rows)
+    for line in meta.get("orders", []):
+        f = line.split()
+        rnd, w, order = int(f[0]), f[1], f[2:]
+        cells = []
+        for c in cfg_cols:
+            m = round_meds(c, w).get(rnd)
+            cells.append(sig(m) if m is not None else "—")
+        rows.append([rnd, "%s (%s)" % (w, unit[w]), " → ".join(order)] + cells)
+    md += table(["round", "workload", "order"] + cfg_cols, rows)
 
-    # ---- fapolicyd per round
-    md += "\n## fapolicyd per round\n\n"
-    frows = []
+    # ---- fapolicyd per block
+    md += "\n## fapolicyd's own cost\n\n"
+    fb = {}
     for line in meta.get("fapolicyd_rounds", []):
-        f = dict(kv.split("=", 1) for kv in line.split()[1:])
-        frows.append([line.split()[0], f["start_ms"],
-                      sig(int(f["cpu_ticks"]) / 100.0) if f["cpu_ticks"].isdigit() else "?",
-                      f["allowed"], f["denied"], f["rc"]])
-    md += table(["round", "start-up ms (launch → \"Starting to listen for events\")",
-                 "daemon CPU s over the round's 4 workloads (utime+stime)",
-                 "allowed accesses", "denied accesses", "exit status"], frows)
-    md += ("\nA fresh fapolicyd per round: the trust database (%s entries) is rebuilt at "
-           "start-up; the object cache starts empty, so the first pass hashes every file it "
-           "sees (integrity = sha256) and the timed runs hit the cache. CPU from "
-           "/proc/PID/stat at %d ticks/s, all threads.\n\n"
-           % ("{:,}".format(meta["trust_n"]), os.sysconf("SC_CLK_TCK")))
+        f = line.split()
+        kv = dict(x.split("=", 1) for x in f[1:])
+        fb.setdefault(kv["workload"], []).append(kv)
+    tck = os.sysconf("SC_CLK_TCK")
+    frows = []
+    for w, _, _ in EXEC_WORKLOADS:
+        if w not in fb:
+            continue
+        b = fb[w]
+        cpu = [int(x["cpu_ticks"]) / tck for x in b]
+        allowed = [int(x["allowed"]) for x in b if x["allowed"].isdigit()]
+        execs = meta["warm"][w] + meta["runs"][w] * meta["n"][w]
+        frows.append([w, len(b), sig(statistics.median(int(x["start_ms"]) for x in b)),
+                      "%s (%s–%s)" % (sig(statistics.median(cpu)), sig(min(cpu)), sig(max(cpu))),
+                      "{:,}".format(int(statistics.median(allowed))) if allowed else "?",
+                      sig(statistics.median(cpu) / statistics.median(allowed) * 1e6)
+                      if allowed else "?",
+                      sum(int(x["denied"]) for x in b if x["denied"].isdigit()),
+                      ",".join(sorted(set(x["rc"] for x in b)))])
+    md += table(["workload", "daemon starts", "start-up ms (median; launch → \"Starting to "
+                 "listen for events\")", "daemon CPU s per block (median, min–max)",
+                 "allowed accesses per block", "daemon CPU µs per access", "denied",
+                 "exit status"], frows)
+    md += ("\nA fresh fapolicyd per block: the trust database (%s entries) is imported at "
+           "start-up; the object cache starts empty, so the warm-up pass hashes every file it "
+           "sees (integrity = sha256) and the timed runs mostly hit the cache. A block is the "
+           "warm-up and the timed runs (spawn: %d execs of true). CPU from /proc/PID/stat "
+           "(utime + stime, all threads, %d ticks/s) between \"listening\" and SIGTERM.\n\n"
+           % ("{:,}".format(meta["trust_n"]), meta["warm"]["spawn"] +
+              meta["runs"]["spawn"] * meta["n"]["spawn"], tck))
 
     # ---- set-up
     md += "## Set-up (not timed)\n\n"

@@ -458,8 +458,8 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	struct stat st;
 	int r;
 
+	memset(pe, 0, sizeof(*pe));
 	pe->fd = m->fd;
-	memset(dec, 0, sizeof(*dec));
 	event_path(m->fd, path, sizeof(path));
 	f.exec = m->mask & FAN_OPEN_EXEC_PERM;
 	f.path = path;
@@ -472,11 +472,12 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	if (f.regular && !f.measure_err) {
 		f.unverified = object_untrusted(g, path, &st, why, sizeof(why));
 		/* A file open for writing anywhere can change after it is measured: it is never
-		 * granted (lease_take tells). Files with several names are never cached: a write
-		 * through another name is seen at the next open. */
+		 * granted (lease_take tells). The lease is on the inode, so it also catches a
+		 * write through any other name: files with several hard links are cached too
+		 * (on Debian, perf's build-id cache gives libc.so.6 a second name). */
 		r = lease_take(m->fd);
 		f.writer = r == -EAGAIN;
-		if (r == 0 && !f.unverified && st.st_nlink == 1 && !g->broken)
+		if (r == 0 && !f.unverified && !g->broken)
 			pe->cached = cache_begin(g, m->fd);
 		if (r == 0 && !pe->cached)
 			pe->lease_until_answered = true;
