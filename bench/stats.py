@@ -916,10 +916,15 @@ def cmd_exec(raw, results):
             cl = cold_logs.get(w)
             op = opened.get(w, {})
             nbytes = cl["bytes"] if cl else op.get("bytes", 0)
+            cs = [int(x.split("hashed=")[1].split()[0]) for x in meta.get("ward_stats", [])
+                  if x.split()[1:3] == ["ward-cold", w]]
+            if cs:
+                nbytes = statistics.median(cs)
             hash_ms = nbytes / speed * 1e3
             extra_in = (c - a) * scale
             extra_wall = (cw - a) * scale
-            rows.append([w, "%s / %s" % (cl["files"], sig(cl["bytes"] / MB)) if cl else "—",
+            rows.append([w, ("%s / %s" % (cl["files"], sig(cl["bytes"] / MB)) if cl else "—") +
+                         ("; --stats: %s MB" % sig(nbytes / MB) if cs else ""),
                          "%d / %s" % (op.get("files", 0), sig(op.get("bytes", 0) / MB)),
                          sig(hash_ms), sig(extra_in), "%.1f×" % (extra_in / hash_ms) if hash_ms else "—",
                          sig(extra_wall), "%.1f×" % (extra_wall / hash_ms) if hash_ms else "—",
@@ -931,7 +936,8 @@ def cmd_exec(raw, results):
                      "domain set-up + teardown (wall − inside), ms"], rows)
         md += ("\nHashing time = bytes hashed / `openssl speed -evp sha256 -bytes 131072` "
                "(%s MB/s, measured in this run): the floor for verifying every byte once. "
-               "Bytes hashed = the sizes of the distinct files with a digest in the state "
+               "Bytes hashed = the median of `ward run --stats` over the cold runs where "
+               "available, else the sizes of the distinct files with a digest in the state "
                "dir's log after the first cold run of round 1. A ratio well above 1× means the "
                "cold cost is not the hashing but the per-file work (events, ELF inspection, "
                "log records, fsync) or the domain's set-up.\n\n" % sig(speed / MB))
@@ -943,23 +949,53 @@ def cmd_exec(raw, results):
                                                              sig(speed / MB))
                   for w, v in opened.items())
 
+    # ---- what ward's monitor did
+    wst = {}
+    for line in meta.get("ward_stats", []):
+        f = line.split()
+        kv = {k: int(v) for k, v in (x.split("=", 1) for x in f[3:])}
+        wst.setdefault((f[1], f[2]), []).append(kv)
+    if wst:
+        md += "## What ward's monitor did (`ward run --stats`)\n\n"
+        rows = []
+        for cfg in ("ward-cold", "ward-warm", "ward-warm-ramfs"):
+            for w, _, _ in EXEC_WORKLOADS:
+                b = wst.get((cfg, w))
+                if not b:
+                    continue
+                execs = (meta["n"][w] if cfg == "ward-cold" else
+                         meta["warm"][w] + meta["runs"][w] * meta["n"][w])
+
+                def m(k):
+                    return statistics.median(x[k] for x in b)
+                rows.append([cfg, w, len(b), execs, sig(m("events")), sig(m("cached")),
+                             sig(m("hashed") / MB), sig(m("events") / execs),
+                             sum(x["denied"] for x in b), sum(x["lease_breaks"] for x in b)])
+        md += table(["configuration", "workload", "`ward run`s", "workload execs per `ward run`",
+                     "permission events (median)", "grants cached in the kernel",
+                     "MB hashed", "events per workload exec", "denied (all runs)",
+                     "lease breaks (all runs)"], rows)
+        md += ("\nA warm domain that caches every grant answers one event per file and then "
+               "none: its events do not grow with the number of execs.\n\n")
+
     # ---- files with several names
     nl_path = os.path.join(raw, "exec-nlink.json")
     nlink = load(nl_path) if os.path.exists(nl_path) else {}
     md += "## Files with several names\n\n"
-    md += ("ward caches a verdict in the kernel (an inode ignore mark) only for files with one "
-           "name: a write through another name would not clear the mark. Files with several "
-           "names are hashed and checked on every open. Of the files the workloads open "
-           "(strace), these have several names on this host:\n\n")
+    md += ("A file with several names (hard links) can be written through a name the domain "
+           "does not see. ward builds before git 3e8619c therefore cached no grant for such "
+           "files and hashed them again on every open; later builds cache them under the read "
+           "lease. The `--stats` table above says what this build did (grants cached against "
+           "events), and (c) against (c′) what it cost: (c′) runs on fapolicyd's ramfs copy of "
+           "/usr (made with tar), where these files have one name. Of the files the workloads "
+           "open (strace), these have several names on this host:\n\n")
     if nlink:
         md += table(["file", "size MB", "links", "opened by", "its names (find / -xdev -inum)"],
                     [[code(p), sig(m["size"] / MB), m["nlink"], ", ".join(m["workloads"]),
                       "<br>".join(code(n) for n in m["names"])]
                      for p, m in sorted(nlink.items())])
-        md += ("\nEvery exec of a dynamic program in (c) therefore hashes these again (for "
-               "spawn: ld.so and libc, %s MB, about %s ms at openssl speed, per exec). (c′) runs "
-               "the same workloads on fapolicyd's ramfs copy of /usr, made with tar, where these "
-               "files have one name: the difference between (c) and (c′) is this effect.\n\n"
+        md += ("\nWere they verified on every open, every exec of a dynamic program would "
+               "hash ld.so and libc again: %s MB, about %s ms per exec at openssl speed.\n\n"
                % (sig(sum(m["size"] for m in nlink.values() if "spawn" in m["workloads"]) / MB),
                   sig(sum(m["size"] for m in nlink.values() if "spawn" in m["workloads"]) /
                       meta["sha256_speed"] * 1e3)))

@@ -4,12 +4,16 @@
  * measures the kernel's own file object (the event fd: no path is re-opened, so what is hashed
  * is what the kernel will map), decides, records and answers.
  *
- * The in-kernel verdict cache is an inode ignore mark. The kernel clears it on write(2) and
- * truncate, but not on stores through a shared writable mapping (domain-design-notes.md, Q2),
- * so each cached file is also held under a read lease: anyone opening it for writing (the only
- * way to get such a mapping) blocks in the kernel until the monitor has removed the mark and
- * released the lease. A lease cannot be taken while a writer exists (and the kernel refuses the
- * ignore mark then too), so such files are verified on every open.
+ * Every decision holds a read lease on the file from before it is measured until it is
+ * answered: anyone opening it for writing blocks in the kernel meanwhile, so what was measured
+ * is what is granted; a file someone already has open for writing (the lease cannot be taken)
+ * is never granted.
+ *
+ * The in-kernel verdict cache is an inode ignore mark, added once the verdict is allow. The
+ * kernel clears it on write(2) and truncate, but not on stores through a shared writable
+ * mapping (domain-design-notes.md, Q2), so a cached file keeps its lease: opening it for
+ * writing (the only way to get such a mapping) blocks until the monitor has removed the mark
+ * and released the lease.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,13 +332,11 @@ static int lease_take(int fd)
 	return 0;
 }
 
-/* With the lease held: the ignore mark, unless the cache is full. */
+/* With the lease held and the verdict allow: the ignore mark, unless the cache is full. */
 static bool cache_begin(struct guard *g, int fd)
 {
 	if (g->n_cached >= WARD_DOMAIN_CACHE_MAX || cached_grow(g, fd) < 0)
 		return false;
-	/* Marked before hashing: a write(2) or truncate during the hash clears the mark, so the
-	 * cache never holds content other than what was verified. */
 	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_EVICTABLE, PERM_MASK,
 			  fd, NULL) < 0)
 		return false;
@@ -477,10 +479,7 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 		 * (on Debian, perf's build-id cache gives libc.so.6 a second name). */
 		r = lease_take(m->fd);
 		f.writer = r == -EAGAIN;
-		if (r == 0 && !f.unverified && !g->broken)
-			pe->cached = cache_begin(g, m->fd);
-		if (r == 0 && !pe->cached)
-			pe->lease_until_answered = true;
+		pe->lease_until_answered = r == 0;
 		r = measure_fd(m->fd, g->algs, dg, &size);
 		if (r < 0) {
 			f.measure_err = r;
@@ -512,9 +511,18 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 		dec->object = dg[g->st->file_hash];
 	}
 	pe->allow = v != WARD_DECISION_DENY;
-	if (pe->cached && v != WARD_DECISION_ALLOW) {
-		cache_drop(g, m->fd);
-		pe->cached = false;
+	/*
+	 * The ignore mark goes on only now, after the verdict: while it is on, the kernel lets
+	 * every open of the inode through unasked, so a mark placed before the decision would let
+	 * concurrent opens past a file about to be denied. The content cannot have changed since
+	 * it was measured: the lease was held throughout, so a writer still waits in the kernel
+	 * (and one that existed before made lease_take fail). Answering before marking would
+	 * only cost a second event.
+	 */
+	if (v == WARD_DECISION_ALLOW && pe->lease_until_answered && !f.unverified && !g->broken &&
+	    cache_begin(g, m->fd)) {
+		pe->cached = true;
+		pe->lease_until_answered = false;
 	}
 	g->stats.events++;
 	g->stats.allowed += v == WARD_DECISION_ALLOW;

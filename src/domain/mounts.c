@@ -128,6 +128,7 @@ static int mount_tmpfs(int rootfd, const char *dst, unsigned long flags, const c
 int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *d)
 {
 	int code_fds[WARD_DOMAIN_CODE_MAX + 1], bind_fds[WARD_DOMAIN_BINDS_MAX], dev_fds[N_DEV];
+	bool bind_dir[WARD_DOMAIN_BINDS_MAX];
 	_cleanup_close_ int rootfd = -EBADF;
 	const unsigned long nx = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	struct stat st;
@@ -154,6 +155,10 @@ int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *
 
 		if ((r = clone_tree(b->src, true, &bind_fds[i])) < 0)
 			return diag_set(d, r, "bind %s: %s", b->src, strerror(-r));
+		/* Through the clone: the source's path may be covered by the new root. */
+		if (fstat(bind_fds[i], &st) < 0)
+			return diag_set(d, -errno, "bind %s: %s", b->src, strerror(errno));
+		bind_dir[i] = S_ISDIR(st.st_mode);
 		/* Never executable, whatever it holds; setuid bits and devices are inert. */
 		if ((r = set_attr(bind_fds[i], true,
 				  MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -231,9 +236,7 @@ int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *
 	for (size_t i = 0; i < plan->n_binds; i++) {
 		const struct ward_domain_bind *b = &plan->binds[i];
 
-		if (stat(b->src, &st) < 0)
-			return diag_set(d, -errno, "bind %s: %s", b->src, strerror(errno));
-		if ((r = make_mount_point(rootfd, b->dst, S_ISDIR(st.st_mode), d)) < 0 ||
+		if ((r = make_mount_point(rootfd, b->dst, bind_dir[i], d)) < 0 ||
 		    (r = attach(bind_fds[i], rootfd, b->dst, d)) < 0)
 			return r;
 	}

@@ -131,6 +131,33 @@ static int cmd_mmap_exec(int argc, char **argv)
 	return call ? call_code(p) : 0;
 }
 
+/*
+ * FILE mapped executable (measured and allowed when it was opened), then ALIAS (another name
+ * of the same inode, writable) overwritten with code: does the mapping run what was measured?
+ */
+static int cmd_mmap_exec_then_write(int argc, char **argv)
+{
+	int fd, wfd;
+	void *p;
+
+	if (argc < 4)
+		return 2;
+	if ((fd = open_file(argv[2])) < 0)
+		return refused("open");
+	p = mmap(NULL, map_len(fd), PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return refused("mmap");
+	okay("mmap");
+	wfd = open(argv[3], O_WRONLY | O_CLOEXEC);
+	if (wfd < 0)
+		return refused("open-alias");
+	okay("open-alias");
+	if (pwrite(wfd, code42, sizeof(code42), 0) != (ssize_t)sizeof(code42))
+		return refused("write-alias");
+	okay("write-alias");
+	return call_code(p);
+}
+
 /* A file mapped private and writable+executable, then patched and run. */
 static int cmd_mmap_file_rwx_private(int argc, char **argv)
 {
@@ -659,6 +686,8 @@ int main(int argc, char **argv)
 		return cmd_exec(argc, argv);
 	if (!strcmp(c, "mmap-exec"))
 		return cmd_mmap_exec(argc, argv);
+	if (!strcmp(c, "mmap-exec-then-write"))
+		return cmd_mmap_exec_then_write(argc, argv);
 	if (!strcmp(c, "mmap-file-rwx-private"))
 		return cmd_mmap_file_rwx_private(argc, argv);
 	if (!strcmp(c, "mmap-file-rw-mprotect"))
@@ -701,6 +730,7 @@ int main(int argc, char **argv)
 		return cmd_recv_fd_exec(argc, argv);
 	fprintf(stderr,
 		"usage: %s marker | exec PATH [ARG]... | mmap-exec FILE [--call] |\n"
+		"  mmap-exec-then-write FILE ALIAS |\n"
 		"  mmap-file-rwx-private FILE | mmap-file-rw-mprotect FILE | mmap-anon-rwx |\n"
 		"  mmap-anon-rx | mprotect-rw-rx | pkey-mprotect-rw-rx | personality-rie |\n"
 		"  shmat-exec | memfd-exec | memfd-secret | proc-self-mem-write | ptrace-sibling |\n"

@@ -4,6 +4,7 @@
 # passed through; what the log records (once per object) and that evidence of it verifies;
 # bad input refused before anything runs or is recorded. The exact behaviour asserted is
 # /tmp/brief/ward-run-contract.md (docs: 'ward run --help').
+# shellcheck disable=SC2016 # single-quoted: the inner shells expand $1, $0, $@, $$
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,6 @@ S=$T/state
 new_state "$S"
 "$WARD" --state-dir "$S" attester pubkey >"$T/pub.pem"
 POL=$(usr_policy)
-# shellcheck disable=SC2016 # the inner shells expand these
 RUN=(timeout 60 "$WARD" --state-dir "$S" run)
 
 # The code dir: a listed copy of echo (matching is by digest, not path), an unlisted one (one
@@ -96,7 +96,6 @@ expect_run 0 "enforce: a listed copy (digest in the policy) runs from the code d
 expect_stdout_match '^listed$' "enforce: the listed copy ran"
 expect_eq "$(logq "$S" '[(o["digest"], o["path"]) for o in objs(d, "'"$CD/lecho"'")][:1]')" "[('sha256:$H_L', '$CD/lecho')]" \
 	"enforce: recorded under its path in the domain with echo's digest"
-# shellcheck disable=SC2016
 expect_run 0 "enforce: the workload's own exec of an unlisted binary" "${RUN[@]}" --policy "$POL" --code "$CD" -- sh -c '"$1" hi; echo "status $?"' sh "$CD/uecho"
 expect_stdout_match '^status 126$' "enforce: the shell's execve failed (126)"
 expect_stderr_match 'Operation not permitted' "enforce: ... with EPERM"
@@ -133,8 +132,7 @@ for mode in measure audit enforce; do
 	esac
 	expect_run 0 "$mode: python3 tries anonymous executable memory" "${RUN[@]}" "${M[@]}" -- python3 -c "$WX_SRC"
 	expect_stdout_match '^anon-rwx 1 anon-rx 1 mprotect\+x 1$' "$mode: anon RWX mmap, anon RX mmap, mprotect +X: each EPERM"
-	# shellcheck disable=SC2016
-	expect_run 0 "$mode: executing a copy of true from /tmp" "${RUN[@]}" "${M[@]}" -- sh -c 'cp /usr/bin/true /tmp/t && /tmp/t; echo "status $?"'
+		expect_run 0 "$mode: executing a copy of true from /tmp" "${RUN[@]}" "${M[@]}" -- sh -c 'cp /usr/bin/true /tmp/t && /tmp/t; echo "status $?"'
 	expect_stdout_match '^status 126$' "$mode: /tmp is noexec (126)"
 	expect_stderr_match '/tmp/t: Permission denied' "$mode: ... EACCES"
 done
@@ -151,9 +149,7 @@ section "exit status: CMD's, 128+N for a signal, 126 not executable, 127 not fou
 expect_run 0 "exit 0" "${RUN[@]}" -- true
 expect_run 3 "exit 3" "${RUN[@]}" -- sh -c 'exit 3'
 expect_run 1 "false" "${RUN[@]}" -- false
-# shellcheck disable=SC2016
 expect_run 137 "CMD killed by SIGKILL: 128+9" "${RUN[@]}" -- sh -c 'kill -KILL $$'
-# shellcheck disable=SC2016
 expect_run 143 "CMD killed by SIGTERM: 128+15" "${RUN[@]}" -- sh -c 'kill -TERM $$'
 expect_run 127 "CMD not found (absolute)" "${RUN[@]}" -- /nonexistent/cmd
 expect_stderr_match "^ward: cannot execute '/nonexistent/cmd': No such file or directory \(not found in the domain\)\$" "not found: says so"
@@ -183,12 +179,10 @@ expect_run 0 "stdin from a file" bash -c '"$@" <"$0"' "$T/in.bin" "${RUN[@]}" --
 expect_stdout_match "^$(sha256_file "$T/in.bin")  -\$" "stdin from a file: the domain read all 3 MB"
 expect_run 0 "a pipe in and out" bash -c 'cat "$0" | "$@" | sha256sum' "$T/in.bin" "${RUN[@]}" -- cat
 expect_stdout_match "^$(sha256_file "$T/in.bin")  -\$" "a pipe: 3 MB through cat unchanged"
-# shellcheck disable=SC2016
 expect_run 0 "the domain's stdout is the host's pipe itself" bash -c '"$@" | { readlink /proc/self/fd/0; cat; }' _ "${RUN[@]}" -- readlink /proc/self/fd/1
 expect_eq "$(sed -n 1p "$OUT")" "$(sed -n 2p "$OUT")" "a pipe crosses as it is (same pipe inode inside and out)"
 expect_run 0 "the domain's stdout when ward's is a file" bash -c '"$@" >"$0"' "$T/fd1.txt" "${RUN[@]}" -- readlink /proc/self/fd/1
 check "a file does not cross: the domain writes into a relay pipe" grep -qE '^pipe:\[[0-9]+\]$' "$T/fd1.txt"
-# shellcheck disable=SC2016
 expect_run 0 "stderr relayed" "${RUN[@]}" -- sh -c 'echo to-stderr >&2; echo to-stdout'
 expect_stderr_match '^to-stderr$' "stderr: the domain's line arrived"
 expect_stdout_match '^to-stdout$' "stdout: the domain's line arrived"
@@ -271,11 +265,9 @@ section "binds below /tmp (where mktemp puts them)"
 mkdir -p "$T/bdir"
 echo "host file" >"$T/bdir/in"
 cp /usr/bin/true "$T/bdir/true"
-# shellcheck disable=SC2016
 expect_run 0 "--bind of a dir below /tmp: read, write" "${RUN[@]}" --bind "$T/bdir" -- sh -c 'cat "$1/in" && echo written >"$1/out"' sh "$T/bdir"
 expect_stdout_match '^host file$' "--bind: the domain reads the host file"
 check "--bind: the host sees the domain's write" grep -qx written "$T/bdir/out"
-# shellcheck disable=SC2016
 expect_run 0 "--bind-ro of a dir below /tmp" "${RUN[@]}" --bind-ro "$T/bdir:/data" -- sh -c 'cat /data/in; echo x >/data/out2; echo "status $?"'
 expect_stdout_match '^status [12]$' "--bind-ro: writing fails"
 expect_stderr_match 'Read-only file system' "--bind-ro: EROFS"

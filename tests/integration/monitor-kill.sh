@@ -4,18 +4,24 @@
 # pending permission event is answered ALLOW (fanotify_release). ward's keeper holds a second
 # reference and drops it only after the whole domain is dead (domain-design-notes.md, Q3).
 #
-# Each trial: an enforcing domain whose workload execs an UNLISTED marker in four tight loops.
 # The marker is a 32 MB static ELF without libc whose first instruction writes one byte to
 # stdout (marker.c); stdout is a pipe, which crosses into the domain as it is, so the byte would
-# reach this script with no help from the monitor. It has two names (nlink 2: never cached), so
-# every exec is a fresh permission event, and hashing 32 MB per decision keeps several of them
-# pending at any moment. After a random 5-50 ms, one of:
+# reach this script with no help from the monitor. It is not in the policy: in an enforcing
+# domain it must never run, and every exec of it is a permission event (denials are not
+# cached) whose decision takes a while (32 MB are hashed), so some are pending at any moment.
+#
+# First, with the monitor alive: four loops exec ONE marker file concurrently; not one of them
+# may get through while another exec of the same file is being decided.
+#
+# Then the trials: four loops, each exec'ing its OWN copy (another inode), in an enforcing
+# domain; after a random 5-50 ms, one of:
 #   (a) SIGKILL to the monitor,
 #   (b) SIGKILL to the monitor's whole process group (the monitor under a wrapper shell, both
 #       in a session of their own: the keeper must not be in it),
 #   (c) SIGKILL to the keeper (the monitor must kill the domain and exit 125).
-# Then: the marker never ran (not one byte), the domain's cgroup is gone and its PID namespace
-# empty within 2 s, the pipe's last writer is gone, and the keeper has exited.
+# Then: no marker ran (not one byte), the domain's cgroup is gone and its PID namespace empty
+# within 2 s, the pipe's last writer is gone, and the keeper has exited. (One inode per loop
+# keeps the trials about the monitor's death alone: the first part is about concurrency.)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -50,13 +56,18 @@ cc -O2 -static -nostdlib -fno-stack-protector -fno-pie -no-pie -fno-asynchronous
 	-o "$KC/marker" "$(dirname "$0")/marker.c"
 head -c 32M /dev/zero >>"$KC/marker"
 chmod 0755 "$KC/marker"
-ln "$KC/marker" "$KC/marker.2"
 MARKER=$KC/marker
+MARKERS=()
+for i in 1 2 3 4; do
+	cp "$MARKER" "$KC/marker-$i"
+	MARKERS+=("$KC/marker-$i")
+done
 H_M=$(sha256_file "$MARKER")
+# The workload: one exec loop per argument, four of them.
 # shellcheck disable=SC2016 # the domain's shell expands these
 LOOP='exec 2>/dev/null
-for i in 1 2 3 4; do
-	while :; do "$0"; done &
+for m in "$0" "$@"; do
+	while :; do "$m"; done &
 done
 wait'
 
@@ -79,17 +90,35 @@ expect_eq "$(cat "$OUT")" "x" "the marker, listed: its byte arrives through the 
 expect_run 126 "the marker, unlisted, as CMD" timeout 60 "${WRUN[@]}" -- "$MARKER"
 expect_eq "$(cat "$OUT")" "" "the marker, unlisted: no byte"
 expect_stderr_match "^ward: denied exec of '$MARKER' \(sha256:$H_M\): not in policy\$" "the marker, unlisted: denied"
-# The workload's loops run until killed: a short run shows each exec is decided afresh (the
-# monitor prints every denial; the log records the first).
-timeout -s TERM 1.5 "${WRUN[@]}" -- bash -c "$LOOP" "$MARKER" >"$T/loop.out" 2>"$T/loop.err" || true
-n_den=$(grep -c "^ward: denied exec of '$MARKER'" "$T/loop.err" || true)
-check "the loop for 1.5 s: many denials of the marker ($n_den), each a fresh event" test "$n_den" -ge 10
+
+# loop_for SECONDS OUT ERR MARKER...: the workload's loops in an enforcing domain, ended by
+# SIGTERM (forwarded to the workload) after SECONDS.
+loop_for() {
+	local secs=$1 out=$2 err=$3
+	shift 3
+	timeout -s TERM "$secs" "${WRUN[@]}" -- bash -c "$LOOP" "$@" >"$out" 2>"$err" || true
+}
 # (bash opens the file after its execve failed, to explain the failure: denied too. Events
 # still queued when the domain is gone are denied under the path of the detached mount,
 # '/marker': matched by digest.)
-grep -vF "(sha256:$H_M)" "$T/loop.err" >"$T/loop.other" || true
-check "the loop for 1.5 s: nothing but the marker was denied" bash -c '! grep denied "$1"' _ "$T/loop.other"
-check "the loop for 1.5 s: the marker never ran" test ! -s "$T/loop.out"
+other_denials() { grep -vF "(sha256:$H_M)" "$1" | grep denied || true; }
+
+section "monitor alive: four loops, their own marker each, 1.5 s"
+loop_for 1.5 "$T/own.out" "$T/own.err" "${MARKERS[@]}"
+n_den=$(grep -c "^ward: denied exec of '$KC/marker-" "$T/own.err" || true)
+check "every exec is decided afresh: many denials ($n_den)" test "$n_den" -ge 10
+expect_eq "$(other_denials "$T/own.err")" "" "nothing but the markers was denied"
+expect_eq "$(stat -c %s "$T/own.out")" "0" "no marker ran (bytes on the pipe)"
+
+section "monitor alive: four loops exec ONE marker file concurrently, 1.5 s"
+# Regression: an inode's ignore mark (the verdict cache) was added before its digest was
+# checked, and removed only once the verdict was deny: meanwhile other execs of the same file
+# raised no event and ran, unchecked and unrecorded.
+loop_for 1.5 "$T/one.out" "$T/one.err" "$MARKER" "$MARKER" "$MARKER" "$MARKER"
+n_den=$(grep -c "^ward: denied exec of '$MARKER'" "$T/one.err" || true)
+check "denials of the marker ($n_den)" test "$n_den" -ge 10
+expect_eq "$(other_denials "$T/one.err")" "" "nothing but the marker was denied"
+expect_eq "$(stat -c %s "$T/one.out")" "0" "the marker never ran while another exec of it was being decided (bytes on the pipe)"
 
 # /proc/PID/stat after the command name: state ppid pgrp session ...
 proc_pgrp() {
@@ -113,15 +142,16 @@ first_child() { { pgrep -P "$1" || true; } | head -n1; }
 # A zombie is dead (it runs nothing): the domain's init, orphaned when its keeper is killed,
 # stays one until the host's init reaps it.
 ns_members() {
-	local p n
-	for p in /proc/[0-9]*; do
-		n=$(readlink "$p/ns/pid" 2>/dev/null) || continue
-		[[ "$n" == "$1" ]] && ! gone_or_zombie "${p#/proc/}" && echo "${p#/proc/}"
-	done
+	local pat=${1//[/\\[} p
+	pat=${pat//]/\\]}
+	find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/pid' -lname "$pat" 2>/dev/null |
+		while IFS=/ read -r _ _ p _; do
+			gone_or_zombie "$p" || echo "$p"
+		done
 	return 0
 }
 
-# trial MODE I: one run of the loop, killed per MODE (monitor | group | keeper). Sets the
+# trial MODE I: one run of the loops, killed per MODE (monitor | group | keeper | both). Sets the
 # globals r_* for the caller's tally.
 trial() {
 	local mode=$1 i=$2 fifo=$T/fifo.$1.$2 out=$T/ran.$1.$2 err=$T/err.$1.$2
@@ -134,14 +164,14 @@ trial() {
 	track_pid "$cat_pid"
 	if [[ $mode == group ]]; then
 		# shellcheck disable=SC2016
-		timeout -s KILL 30 setsid bash -c '"$@"; exit $?' _ "${WRUN[@]}" -- bash -c "$LOOP" "$MARKER" >"$fifo" 2>"$err" &
+		timeout -s KILL 30 setsid bash -c '"$@"; exit $?' _ "${WRUN[@]}" -- bash -c "$LOOP" "${MARKERS[@]}" >"$fifo" 2>"$err" &
 	else
-		timeout -s KILL 30 setsid "${WRUN[@]}" -- bash -c "$LOOP" "$MARKER" >"$fifo" 2>"$err" &
+		timeout -s KILL 30 setsid "${WRUN[@]}" -- bash -c "$LOOP" "${MARKERS[@]}" >"$fifo" 2>"$err" &
 	fi
 	tpid=$!
 	track_pid "$tpid"
 	for _ in $(seq 1000); do
-		grep -q "^ward: denied exec of '$MARKER'" "$err" 2>/dev/null && break
+		grep -q "^ward: denied exec of '$KC/marker-" "$err" 2>/dev/null && break
 		sleep 0.01
 	done
 	L=$(first_child "$tpid")
@@ -150,7 +180,7 @@ trial() {
 	I=$(first_child "$K")
 	cg=$(sed -n 's/^0:://p' "/proc/$I/cgroup" 2>/dev/null || true)
 	ns=$(readlink "/proc/$I/ns/pid" 2>/dev/null || true)
-	if [[ -z "$I" || -z "$cg" || -z "$ns" ]] || ! grep -q "^ward: denied exec of '$MARKER'" "$err"; then
+	if [[ -z "$I" || -z "$cg" || -z "$ns" ]] || ! grep -q "^ward: denied exec of '$KC/marker-" "$err"; then
 		note "$mode trial $i: the domain did not start (monitor '$M' keeper '$K' init '$I'): $(head -c 300 "$err")"
 		kill -9 "$tpid" "$cat_pid" 2>/dev/null || true
 		wait "$tpid" "$cat_pid" 2>/dev/null || true
@@ -293,7 +323,7 @@ expect_eq "$(logq "$S" '[o for x in doms[2:] for o in x["ng"] if o["path"].start
 	"no ima-ng record of the marker in any enforcing domain"
 expect_eq "$(logq "$S" 'sorted({y["verdict"] for x in doms[2:] for y in x["dec"] if y["path"].startswith("'"$KC/"'")} | {"deny"})')" "['deny']" \
 	"no allow or audit decision on the marker in any enforcing domain"
-expect_eq "$(logq "$S" 'sum(1 for x in doms if x["rec"]["mode"] == "enforce")')" "$((2 + 1 + N_MONITOR + N_GROUP + N_KEEPER + both_trials))" \
+expect_eq "$(logq "$S" 'sum(1 for x in doms if x["rec"]["mode"] == "enforce")')" "$((2 + 2 + N_MONITOR + N_GROUP + N_KEEPER + both_trials))" \
 	"one ward-domain record per enforcing run"
 
 finish
