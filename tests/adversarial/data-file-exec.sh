@@ -20,6 +20,7 @@ set -euo pipefail
 adv_init
 mkdir -p "$C/data"
 printf '\270\052\000\000\000\303' >"$C/data/blob"
+chmod 0755 "$C/data/blob"
 cp "$C/data/blob" "$C/blob"
 unlisted_copy "$A" "$C/data/prog"
 adv_policy "$T/pd.json" --data-dir "$C/data" "$A"

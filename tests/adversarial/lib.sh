@@ -6,14 +6,7 @@
 #
 # Env (set by meson): WARD_ATTACK (attack.c built), WARD_EVIL_SO (evil.c built), plus what
 # ../integration/lib.sh needs.
-#
-# $T lives below /var/tmp, not /tmp: ward run assembles the domain's new root on the host's
-# /tmp inside its mount namespace, and a --bind source below the host's /tmp is then hidden
-# (copy-noexec.sh asserts that such a bind works, and fails while it does not).
 
-if [[ -z "${TMPDIR:-}" && -d /var/tmp ]]; then
-	export TMPDIR=/var/tmp
-fi
 # shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
