@@ -548,11 +548,16 @@ static const char *ftype(int fd)
 	if (fstat(fd, &st) < 0)
 		return "closed";
 	switch (st.st_mode & S_IFMT) {
-	case S_IFREG: return "regular";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
-	case S_IFCHR: return "chardev";
-	default: return "other";
+	case S_IFREG:
+		return "regular";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "chardev";
+	default:
+		return "other";
 	}
 }
 
@@ -583,8 +588,9 @@ static int cmd_mmap_stdin_exec(void)
 }
 
 /*
- * Receive two fds over a UNIX socket (an ELF program, a file of raw code), map both executable
- * (calling the raw code) and fexecve the program in a child. Exit 0 if anything ran.
+ * Receive two fds over a UNIX socket: an ELF program, and a file for raw code (if it is open for
+ * writing, the code is written into it first). Map both executable (calling the raw code), then
+ * fexecve the program in a child. Exit 0 if anything ran.
  */
 static int cmd_recv_fd_exec(int argc, char **argv)
 {
@@ -622,6 +628,13 @@ static int cmd_recv_fd_exec(int argc, char **argv)
 		okay("mmap-elf");
 		worked = 1;
 	}
+	/* A writable fd (a memfd, say): the code is written from inside the domain. */
+	if ((fcntl(fds[1], F_GETFL) & O_ACCMODE) != O_RDONLY) {
+		if (pwrite(fds[1], code42, sizeof(code42), 0) != (ssize_t)sizeof(code42))
+			refused("write-code");
+		else
+			okay("write-code");
+	}
 	p = mmap(NULL, page(), PROT_READ | PROT_EXEC, MAP_PRIVATE, fds[1], 0);
 	if (p == MAP_FAILED) {
 		refused("mmap-code");
@@ -652,7 +665,8 @@ static int cmd_recv_fd_exec(int argc, char **argv)
 		refused("fexecve");
 	} else {
 		waitpid(child, &st, 0);
-		printf("fexecve: ran status=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		printf("fexecve: ran status=%d\n",
+		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		worked = 1;
 	}
 	return worked ? 0 : 1;

@@ -22,21 +22,6 @@ require_cmd python3 timeout sha256sum
 # Every ward run gets at most this long (a hang must not stall the suite).
 ADV_TIMEOUT=${ADV_TIMEOUT:-60}
 
-# Paths outside $T that a test made (removed on exit, before lib.sh's own clean-up).
-_adv_paths=()
-adv_cleanup_add() { _adv_paths+=("$1"); }
-_adv_cleanup() {
-	local rc=$?
-	local p
-	for p in "${_adv_paths[@]:-}"; do
-		if [[ -n "$p" ]]; then rm -rf "$p"; fi
-	done
-	set +e
-	(exit "$rc")
-	_lib_cleanup
-}
-trap _adv_cleanup EXIT
-
 # adv_init: S (a fresh state dir), C (a code dir), A ($C/attack, the helper), USRP (the /usr
 # allowlist), P (a policy listing /usr and $A). Fails the test (not a skip) if /usr cannot be
 # scanned.
@@ -205,9 +190,9 @@ for d in j["decisions"]:
                                    d.get("object", "")))
 sys.exit(1)
 EOF
-		pass "$what: ward-decision $verdict $grant $path: '$reason'"
+		pass "$what: ward-decision $verdict $grant $path: '$reason'${DIGEST_OF:+ (object: the digest of $DIGEST_OF)}"
 	else
-		fail "$what: ward-decision $verdict $grant $path: '$reason'"
+		fail "$what: ward-decision $verdict $grant $path: '$reason'${DIGEST_OF:+ (object: the digest of $DIGEST_OF)}"
 	fi
 }
 
@@ -286,6 +271,7 @@ ctl_wait() {
 }
 
 ctl_go() {
+	# shellcheck disable=SC2016 # the inner shell's $1
 	timeout 30 sh -c 'echo go >"$1"' _ "$CTL/$1.go" || fail "the domain did not take step $1's go"
 }
 
@@ -304,20 +290,30 @@ wrun_bg_wait() {
 	cp "$T/bg.err" "$ERR"
 }
 
+# descendants PID: PID's descendants (children first), one per line.
+descendants() {
+	local c kids=()
+	# Each children file is one line of space-separated pids.
+	# shellcheck disable=SC2013
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		kids+=("$c")
+	done
+	for c in "${kids[@]}"; do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
 # monitor_pid: the ward run process started by wrun_bg (below the timeout, and below a subshell
 # when bash did not exec the background command directly).
 monitor_pid() {
-	local todo=("$BG_PID") p c
-	while ((${#todo[@]})); do
-		p=${todo[0]}
-		todo=("${todo[@]:1}")
-		if [[ "$(readlink "/proc/$p/exe" 2>/dev/null)" == "$(readlink -f "$WARD")" ]]; then
+	local p ward
+	ward=$(readlink -f "$WARD")
+	for p in $(descendants "$BG_PID"); do
+		if [[ "$(readlink "/proc/$p/exe" 2>/dev/null)" == "$ward" ]]; then
 			printf '%s\n' "$p"
 			return 0
 		fi
-		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
-			todo+=("$c")
-		done
 	done
 	return 1
 }
