@@ -329,7 +329,11 @@ static int cmd_memfd_secret(void)
 	return 0;
 }
 
+#if defined(__clang__)
+__attribute__((noinline)) static int victim(void)
+#else
 __attribute__((noinline, noclone)) static int victim(void)
+#endif
 {
 	__asm__ volatile("" ::: "memory");
 	return 7;
