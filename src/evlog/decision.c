@@ -87,6 +87,39 @@ static int copy_str(json_t *o, const char *key, char *out, size_t max, struct wa
 	return 0;
 }
 
+/*
+ * The JSON object of a ward event record named @name: -ENOENT when @r is another record, else
+ * its buffer parsed strictly, with only @keys and "v" == 1. Returns the buffer too, for the
+ * canonical-form check.
+ */
+static int event_json(const struct ward_evlog_record *r, const char *name,
+		      const char *const *keys, json_t **ret, const uint8_t **ret_buf,
+		      uint32_t *ret_len, struct ward_diag *d)
+{
+	_cleanup_json_ json_t *o = NULL;
+	const char *rn = evlog_record_name(r);
+	const uint8_t *buf;
+	uint32_t len;
+	uint64_t v;
+	int rc;
+
+	buf = evlog_record_field(r, WARD_TF_BUF, &len);
+	if (!buf || !rn || strcmp(rn, name) != 0)
+		return -ENOENT;
+	if (len > WARD_DECISION_MAX)
+		return diag_set(d, -EBADMSG, "%s: buffer too large", name);
+	if ((rc = json_parse_strict(buf, len, name, &o, d)) < 0 ||
+	    (rc = json_only_keys(o, keys, name, d)) < 0 ||
+	    (rc = json_req_u64(o, "v", name, &v, d)) < 0)
+		return rc;
+	if (v != 1)
+		return diag_set(d, -EBADMSG, "%s: version %llu", name, (unsigned long long)v);
+	*ret = TAKE_PTR(o);
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
 int decision_from_record(const struct ward_evlog_record *r, struct ward_decision *ret,
 			 struct ward_diag *d)
 {
@@ -96,25 +129,15 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 	_cleanup_json_ json_t *o = NULL, *again = NULL;
 	_cleanup_free_ char *canon = NULL;
 	struct ward_decision dec = { 0 };
-	const char *name = evlog_record_name(r), *s;
 	const uint8_t *buf;
+	const char *s;
 	uint32_t len;
-	uint64_t v;
 	json_t *pol;
 	int rc;
 	unsigned i;
 
-	buf = evlog_record_field(r, WARD_TF_BUF, &len);
-	if (!buf || !name || strcmp(name, WARD_DECISION_NAME) != 0)
-		return -ENOENT;
-	if (len > WARD_DECISION_MAX)
-		return diag_set(d, -EBADMSG, "ward-decision: buffer too large");
-	if ((rc = json_parse_strict(buf, len, "ward-decision", &o, d)) < 0 ||
-	    (rc = json_only_keys(o, keys, "ward-decision", d)) < 0 ||
-	    (rc = json_req_u64(o, "v", "ward-decision", &v, d)) < 0)
+	if ((rc = event_json(r, WARD_DECISION_NAME, keys, &o, &buf, &len, d)) < 0)
 		return rc;
-	if (v != 1)
-		return diag_set(d, -EBADMSG, "ward-decision: version %llu", (unsigned long long)v);
 	if ((rc = json_req_string(o, "verdict", "ward-decision", &s, d)) < 0)
 		return rc;
 	for (i = 0; i < __WARD_DECISION_MAX && strcmp(s, verdict_names[i]); i++)
@@ -242,24 +265,14 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 	_cleanup_json_ json_t *o = NULL, *again = NULL;
 	_cleanup_free_ char *canon = NULL;
 	struct ward_domain_event ev = { 0 };
-	const char *name = evlog_record_name(r), *s;
 	const uint8_t *buf;
+	const char *s;
 	json_t *pol, *b;
 	uint32_t len;
-	uint64_t v;
 	int rc;
 
-	buf = evlog_record_field(r, WARD_TF_BUF, &len);
-	if (!buf || !name || strcmp(name, WARD_DOMAIN_RECORD_NAME) != 0)
-		return -ENOENT;
-	if (len > WARD_DECISION_MAX)
-		return diag_set(d, -EBADMSG, "ward-domain: buffer too large");
-	if ((rc = json_parse_strict(buf, len, "ward-domain", &o, d)) < 0 ||
-	    (rc = json_only_keys(o, keys, "ward-domain", d)) < 0 ||
-	    (rc = json_req_u64(o, "v", "ward-domain", &v, d)) < 0)
+	if ((rc = event_json(r, WARD_DOMAIN_RECORD_NAME, keys, &o, &buf, &len, d)) < 0)
 		return rc;
-	if (v != 1)
-		return diag_set(d, -EBADMSG, "ward-domain: version %llu", (unsigned long long)v);
 	if ((rc = json_req_string(o, "domain", "ward-domain", &s, d)) < 0)
 		return rc;
 	if (strlen(s) >= sizeof(ev.domain))
