@@ -84,6 +84,7 @@ struct ward_domain_stats {
 	uint64_t cached;       /* grants cached in the kernel (no event on later opens) */
 	uint64_t hashed_bytes; /* bytes measured */
 	uint64_t lease_breaks; /* cached files someone opened for writing */
+	uint64_t reused;       /* events answered from an earlier measurement of the inode */
 };
 
 struct ward_domain_spec {

@@ -225,10 +225,11 @@ int verb_run(int argc, char **argv)
 	if (spec.stats)
 		fprintf(stderr,
 			"ward: domain %s: %llu events, %llu allowed, %llu denied, %llu audited, %llu "
-			"cached, %llu bytes hashed, %llu lease breaks\n",
+			"cached, %llu reused, %llu bytes hashed, %llu lease breaks\n",
 			id, (unsigned long long)stats.events, (unsigned long long)stats.allowed,
 			(unsigned long long)stats.denied, (unsigned long long)stats.audited,
-			(unsigned long long)stats.cached, (unsigned long long)stats.hashed_bytes,
+			(unsigned long long)stats.cached, (unsigned long long)stats.reused,
+			(unsigned long long)stats.hashed_bytes,
 			(unsigned long long)stats.lease_breaks);
 	return status;
 }

@@ -25,6 +25,7 @@ struct guard_mount {
 
 struct guard_stats {
 	uint64_t events, allowed, denied, audited, cached, uncached, hashed_bytes, lease_breaks;
+	uint64_t reused; /* events answered from an earlier measurement of the same inode */
 };
 
 struct guard;

@@ -36,6 +36,21 @@
 #define PERM_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
 #define EVENT_BUF 8192
 
+/*
+ * A cached file: while its lease is held its content cannot change, so a later event for the
+ * same inode (a concurrent first open, queued before the mark went on) reuses the measurement.
+ */
+struct cache_entry {
+	bool used;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	struct ward_digest file_digest, policy_digest;
+	uint64_t size;
+	struct ward_elf_info elf;
+	int elf_err;
+};
+
 struct guard {
 	int fan;
 	int sigfd;
@@ -48,9 +63,11 @@ struct guard {
 	enum ward_hash_alg policy_alg;
 	struct guard_mount mounts[WARD_DOMAIN_CODE_MAX + 1];
 	size_t n_mounts;
-	bool *cached; /* indexed by fd number: the fd holds a lease and its inode an ignore mark */
+	/* Indexed by fd number: the fd holds a lease and its inode an ignore mark. */
+	struct cache_entry *cached;
 	size_t cached_cap;
 	size_t n_cached;
+	void *by_inode; /* tsearch tree of the cache entries in use, by (dev, ino) */
 	void *seen; /* tsearch tree of "verdict grant digest path" keys already recorded */
 	size_t n_seen;
 	bool dirty, broken;
@@ -139,12 +156,27 @@ static void seen_free(void *p)
 	free(p);
 }
 
+static void noop_free(void *p)
+{
+	(void)p;
+}
+
+static int inode_cmp(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
 void guard_free(struct guard *g)
 {
 	if (!g)
 		return;
+	tdestroy(g->by_inode, noop_free);
 	for (size_t fd = 0; fd < g->cached_cap; fd++)
-		if (g->cached[fd])
+		if (g->cached[fd].used)
 			close((int)fd);
 	free(g->cached);
 	for (size_t i = 0; i < g->n_mounts; i++) {
@@ -301,18 +333,29 @@ out:
 
 static int cached_grow(struct guard *g, int fd)
 {
+	struct cache_entry *n;
 	size_t ncap;
-	bool *n;
 
 	if ((size_t)fd < g->cached_cap)
 		return 0;
 	ncap = g->cached_cap ? g->cached_cap : 1024;
 	while (ncap <= (size_t)fd)
 		ncap *= 2;
-	n = realloc(g->cached, ncap * sizeof(*n));
+	/* Entries are referenced from the inode tree by address: grow into a new array and
+	 * re-point the tree (it holds only entries in use). */
+	n = calloc(ncap, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	memset(n + g->cached_cap, 0, (ncap - g->cached_cap) * sizeof(*n));
+	if (g->cached_cap)
+		memcpy(n, g->cached, g->cached_cap * sizeof(*n));
+	tdestroy(g->by_inode, noop_free);
+	g->by_inode = NULL;
+	for (size_t i = 0; i < g->cached_cap; i++)
+		if (n[i].used && !tsearch(&n[i], &g->by_inode, inode_cmp)) {
+			free(n);
+			return -ENOMEM;
+		}
+	free(g->cached);
 	g->cached = n;
 	g->cached_cap = ncap;
 	return 0;
@@ -333,16 +376,36 @@ static int lease_take(int fd)
 }
 
 /* With the lease held and the verdict allow: the ignore mark, unless the cache is full. */
-static bool cache_begin(struct guard *g, int fd)
+static bool cache_begin(struct guard *g, int fd, const struct cache_entry *meas)
 {
+	struct cache_entry *e;
+
 	if (g->n_cached >= WARD_DOMAIN_CACHE_MAX || cached_grow(g, fd) < 0)
 		return false;
-	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_EVICTABLE, PERM_MASK,
-			  fd, NULL) < 0)
+	e = &g->cached[fd];
+	*e = *meas;
+	e->fd = fd;
+	e->used = true;
+	if (!tsearch(e, &g->by_inode, inode_cmp)) {
+		e->used = false;
 		return false;
-	g->cached[fd] = true;
+	}
+	if (fanotify_mark(g->fan, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_EVICTABLE, PERM_MASK,
+			  fd, NULL) < 0) {
+		tdelete(e, &g->by_inode, inode_cmp);
+		e->used = false;
+		return false;
+	}
 	g->n_cached++;
 	return true;
+}
+
+static const struct cache_entry *cache_find(const struct guard *g, dev_t dev, ino_t ino)
+{
+	struct cache_entry key = { .dev = dev, .ino = ino };
+	struct cache_entry *const *e = tfind(&key, &g->by_inode, inode_cmp);
+
+	return e ? *e : NULL;
 }
 
 static void cache_drop(struct guard *g, int fd)
@@ -350,8 +413,9 @@ static void cache_drop(struct guard *g, int fd)
 	/* The mark goes first: the lease holds any writer off until it is gone. */
 	(void)fanotify_mark(g->fan, FAN_MARK_REMOVE | FAN_MARK_IGNORE, PERM_MASK, fd, NULL);
 	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
-	if ((size_t)fd < g->cached_cap && g->cached[fd]) {
-		g->cached[fd] = false;
+	if ((size_t)fd < g->cached_cap && g->cached[fd].used) {
+		tdelete(&g->cached[fd], &g->by_inode, inode_cmp);
+		g->cached[fd].used = false;
 		g->n_cached--;
 	}
 }
@@ -360,11 +424,13 @@ static void cache_flush(struct guard *g)
 {
 	/* Without the fd of a broken lease (RT queue overflow), drop every mark. */
 	(void)fanotify_mark(g->fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+	tdestroy(g->by_inode, noop_free);
+	g->by_inode = NULL;
 	for (size_t fd = 0; fd < g->cached_cap; fd++)
-		if (g->cached[fd]) {
+		if (g->cached[fd].used) {
 			(void)fcntl((int)fd, F_SETLEASE, F_UNLCK);
 			close((int)fd);
-			g->cached[fd] = false;
+			g->cached[fd].used = false;
 		}
 	g->n_cached = 0;
 }
@@ -380,7 +446,7 @@ int guard_handle_signals(struct guard *g, struct ward_diag *d)
 
 		g->stats.lease_breaks++;
 		if (si.ssi_signo == (uint32_t)GUARD_LEASE_SIGNAL && fd >= 0 &&
-		    (size_t)fd < g->cached_cap && g->cached[fd]) {
+		    (size_t)fd < g->cached_cap && g->cached[fd].used) {
 			cache_drop(g, fd);
 			close(fd);
 		} else if (si.ssi_signo == SIGIO) {
@@ -456,6 +522,7 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	char why[256], path[WARD_PATH_MAX];
 	enum ward_decision_verdict v;
 	struct ward_diag ed = { 0 };
+	struct cache_entry meas = { 0 };
 	uint64_t size = 0;
 	struct stat st;
 	int r;
@@ -477,18 +544,36 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 		 * granted (lease_take tells). The lease is on the inode, so it also catches a
 		 * write through any other name: files with several hard links are cached too
 		 * (on Debian, perf's build-id cache gives libc.so.6 a second name). */
-		r = lease_take(m->fd);
-		f.writer = r == -EAGAIN;
-		pe->lease_until_answered = r == 0;
-		r = measure_fd(m->fd, g->algs, dg, &size);
-		if (r < 0) {
-			f.measure_err = r;
+		const struct cache_entry *known = cache_find(g, st.st_dev, st.st_ino);
+
+		if (known) {
+			/* Its lease has been held since it was measured: a writer, even one
+			 * whose lease break is still queued, is still waiting. */
+			dg[g->st->file_hash] = known->file_digest;
+			dg[g->policy_alg] = known->policy_digest;
+			f.digest = known->policy_digest;
+			f.elf = known->elf;
+			f.elf_err = known->elf_err;
+			meas.size = known->size;
+			g->stats.reused++;
 		} else {
-			f.digest = dg[g->policy_alg];
-			g->stats.hashed_bytes += size;
-			f.elf_err = elf_inspect_fd(m->fd, &f.elf, &ed);
-			if (f.elf_err && f.elf_err != -EBADMSG)
-				f.measure_err = f.elf_err;
+			r = lease_take(m->fd);
+			f.writer = r == -EAGAIN;
+			pe->lease_until_answered = r == 0;
+			r = measure_fd(m->fd, g->algs, dg, &size);
+			if (r < 0) {
+				f.measure_err = r;
+			} else {
+				f.digest = dg[g->policy_alg];
+				g->stats.hashed_bytes += size;
+				f.elf_err = elf_inspect_fd(m->fd, &f.elf, &ed);
+				if (f.elf_err && f.elf_err != -EBADMSG)
+					f.measure_err = f.elf_err;
+			}
+			meas = (struct cache_entry){ .dev = st.st_dev, .ino = st.st_ino,
+						     .file_digest = dg[g->st->file_hash],
+						     .policy_digest = dg[g->policy_alg],
+						     .size = size, .elf = f.elf, .elf_err = f.elf_err };
 		}
 	}
 	if (g->broken) {
@@ -520,7 +605,7 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	 * only cost a second event.
 	 */
 	if (v == WARD_DECISION_ALLOW && pe->lease_until_answered && !f.unverified && !g->broken &&
-	    cache_begin(g, m->fd)) {
+	    cache_begin(g, m->fd, &meas)) {
 		pe->cached = true;
 		pe->lease_until_answered = false;
 	}

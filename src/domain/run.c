@@ -741,7 +741,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		*spec->stats = (struct ward_domain_stats){
 			.events = gs->events, .allowed = gs->allowed, .denied = gs->denied,
 			.audited = gs->audited, .cached = gs->cached, .hashed_bytes = gs->hashed_bytes,
-			.lease_breaks = gs->lease_breaks,
+			.lease_breaks = gs->lease_breaks, .reused = gs->reused,
 		};
 	}
 	goto out_wait;
