@@ -972,11 +972,12 @@ def cmd_exec(raw, results):
                 def m(k):
                     return statistics.median(x[k] for x in b)
                 rows.append([cfg, w, len(b), execs, sig(m("events")), sig(m("cached")),
+                             sig(m("reused")) if "reused" in b[0] else "—",
                              sig(m("hashed") / MB), sig(m("events") / execs),
                              sum(x["denied"] for x in b), sum(x["lease_breaks"] for x in b)])
         md += table(["configuration", "workload", "`ward run`s", "workload execs per `ward run`",
                      "permission events (median)", "grants cached in the kernel",
-                     "MB hashed", "events per workload exec", "denied (all runs)",
+                     "measurements reused (same inode, concurrent first opens)", "MB hashed", "events per workload exec", "denied (all runs)",
                      "lease breaks (all runs)"], rows)
         md += ("\nA warm domain that caches every grant answers one event per file and then "
                "none: its events do not grow with the number of execs.")
