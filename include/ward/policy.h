@@ -69,6 +69,32 @@ int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struc
 const struct ward_policy_entry *policy_lookup(const struct ward_policy *p, const char *alg,
 					      const uint8_t *digest, size_t len);
 
+/*
+ * The policy index: a parsed policy in binary form (sorted digests plus its settings), so that a
+ * monitor loads a policy of a whole /usr in milliseconds instead of re-parsing ~10^5 JSON
+ * entries. It is derived data, bound to the sha256 of the policy file it came from, and is
+ * trusted no more than the directory that holds it (the state dir: root-owned, mode 0700).
+ * Paths are not kept (they are hints for people; matching is by digest).
+ */
+#define WARD_POLICY_INDEX_MAGIC "WARDPIX1"
+
+/** policy_index_encode() - the index of @p. Return: 0 or -ENOMEM. */
+int policy_index_encode(const struct ward_policy *p, uint8_t **ret_buf, size_t *ret_len);
+
+/**
+ * policy_index_decode() - a policy from its index, strictly checked.
+ * @buf: the index.
+ * @len: its length.
+ * @file_digest: sha256 of the policy file it must have been built from.
+ * @ret: the policy (entries without paths).
+ * @d: diagnostics.
+ *
+ * Return: 0, -ESTALE when the index belongs to another policy file, -EBADMSG when it is
+ * malformed (bad magic, sizes, check, unsorted digests, settings), -ENOMEM.
+ */
+int policy_index_decode(const uint8_t *buf, size_t len, const uint8_t *file_digest,
+			struct ward_policy **ret, struct ward_diag *d);
+
 /* A policy under construction, for `ward policy scan`. */
 struct ward_policy_builder {
 	struct ward_policy_entry *entries;

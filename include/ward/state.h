@@ -12,6 +12,7 @@
 
 #include "ward/attest.h"
 #include "ward/evlog-store.h"
+#include "ward/policy.h"
 
 enum {
 	/* Do not create the dir, cut a torn tail or open the attester (log show/export). */
@@ -81,6 +82,21 @@ int state_append_flags(struct ward_state *s, struct ward_evlog_record *recs, siz
  */
 int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, uint64_t first_record,
 		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d);
+
+/**
+ * state_load_policy() - parse the policy document @buf, through the state dir's policy index
+ * cache: an index built from the same bytes (by sha256) is loaded instead of the JSON; else the
+ * JSON is parsed strictly and its index written for next time (best effort).
+ * @s: the state (writable, for the cache; read-only works without it).
+ * @buf: the policy file's bytes.
+ * @len: their length.
+ * @ret: the policy.
+ * @d: diagnostics (about the policy document; a bad cache entry is rebuilt silently).
+ *
+ * Return: as policy_parse().
+ */
+int state_load_policy(struct ward_state *s, const uint8_t *buf, size_t len,
+		      struct ward_policy **ret, struct ward_diag *d);
 
 void state_close(struct ward_state *s);
 

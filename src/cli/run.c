@@ -186,16 +186,22 @@ int verb_run(int argc, char **argv)
 	if (geteuid() != 0)
 		return cli_error(EXIT_WARD, "run: needs root (fanotify permission events, "
 					    "namespaces, mounts)");
+	if (cli_open_state(WARD_STATE_ATTESTER, &st))
+		return EXIT_WARD;
 	if (policy_path) {
 		unsigned char *buf;
 		size_t len;
 
-		if (cli_read_input(policy_path, WARD_POLICY_FILE_MAX, "policy", &buf, &len))
+		if (cli_read_input(policy_path, WARD_POLICY_FILE_MAX, "policy", &buf, &len)) {
+			state_close(st);
 			return EXIT_WARD;
-		r = policy_parse(buf, len, &pol, &d);
+		}
+		r = state_load_policy(st, buf, len, &pol, &d);
 		free(buf);
-		if (r < 0)
+		if (r < 0) {
+			state_close(st);
 			return cli_error(EXIT_WARD, "%s: %s", policy_path, d.msg[0] ? d.msg : strerror(-r));
+		}
 		spec.mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
 	} else {
 		spec.mode = WARD_MODE_MEASURE;
@@ -210,10 +216,6 @@ int verb_run(int argc, char **argv)
 	spec.on_exec_failed = on_exec_failed;
 	spec.userdata = &o;
 	o.cmd = argv[optind];
-	if (cli_open_state(WARD_STATE_ATTESTER, &st)) {
-		policy_free(pol);
-		return EXIT_WARD;
-	}
 	if (spec.mode == WARD_MODE_MEASURE)
 		cli_warn("no policy: the domain is measure-only (every object is measured and "
 			 "recorded; only structural rules deny)");

@@ -311,3 +311,104 @@ void policy_builder_free(struct ward_policy_builder *b)
 	free(b->entries);
 	memset(b, 0, sizeof(*b));
 }
+
+/*
+ * Index layout (little-endian): magic[8] | u32 hash alg | u32 settings length | u64 entries |
+ * policy file sha256[32] | settings (a policy document with no entries: name, version, hash,
+ * domain) | digests, strictly ascending | sha256 of everything before[32].
+ */
+#define INDEX_HEAD (8 + 4 + 4 + 8 + 32)
+
+static int settings_json(const struct ward_policy *p, char **ret)
+{
+	struct ward_policy_builder b = { .hash = p->hash, .domain = p->domain };
+
+	return policy_builder_write(&b, p->name, p->version, ret);
+}
+
+int policy_index_encode(const struct ward_policy *p, uint8_t **ret_buf, size_t *ret_len)
+{
+	size_t dlen = hash_alg_size(p->hash), slen, len;
+	_cleanup_free_ char *settings = NULL;
+	uint8_t *buf, *w;
+	int r;
+
+	if ((r = settings_json(p, &settings)) < 0)
+		return r;
+	slen = strlen(settings);
+	len = INDEX_HEAD + slen + p->n_entries * dlen + 32;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	w = buf;
+	memcpy(w, WARD_POLICY_INDEX_MAGIC, 8);
+	put_le32(w + 8, (uint32_t)p->hash);
+	put_le32(w + 12, (uint32_t)slen);
+	put_le64(w + 16, p->n_entries);
+	memcpy(w + 24, p->file_digest, 32);
+	w += INDEX_HEAD;
+	memcpy(w, settings, slen);
+	w += slen;
+	for (size_t i = 0; i < p->n_entries; i++, w += dlen)
+		memcpy(w, p->entries[i].digest, dlen);
+	hash_buf(WARD_HASH_SHA256, buf, len - 32, w);
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int policy_index_decode(const uint8_t *buf, size_t len, const uint8_t *file_digest,
+			struct ward_policy **ret, struct ward_diag *d)
+{
+	struct ward_policy *p = NULL;
+	uint8_t check[32];
+	uint64_t n;
+	uint32_t alg, slen;
+	size_t dlen;
+	const uint8_t *dg;
+	int r;
+
+	if (len < INDEX_HEAD + 32 || memcmp(buf, WARD_POLICY_INDEX_MAGIC, 8) != 0)
+		return diag_set(d, -EBADMSG, "policy index: bad magic or size");
+	hash_buf(WARD_HASH_SHA256, buf, len - 32, check);
+	if (memcmp(check, buf + len - 32, 32) != 0)
+		return diag_set(d, -EBADMSG, "policy index: check does not match");
+	if (memcmp(buf + 24, file_digest, 32) != 0)
+		return diag_set(d, -ESTALE, "policy index: built from another policy file");
+	alg = get_le32(buf + 8);
+	slen = get_le32(buf + 12);
+	n = get_le64(buf + 16);
+	dlen = alg < __WARD_HASH_MAX ? hash_alg_size(alg) : 0;
+	if (!dlen || n > WARD_POLICY_ENTRIES_MAX || slen > len - INDEX_HEAD - 32 ||
+	    (len - INDEX_HEAD - 32 - slen) != n * dlen)
+		return diag_set(d, -EBADMSG, "policy index: inconsistent sizes");
+	r = policy_parse(buf + INDEX_HEAD, slen, &p, d);
+	if (r < 0) {
+		diag_prefix(d, "policy index: settings: ");
+		return r == -ENOMEM ? r : -EBADMSG;
+	}
+	if (p->hash != (enum ward_hash_alg)alg || p->n_entries) {
+		policy_free(p);
+		return diag_set(d, -EBADMSG, "policy index: settings disagree with the header");
+	}
+	free(p->entries);
+	p->entries = calloc(n + 1, sizeof(*p->entries));
+	if (!p->entries) {
+		policy_free(p);
+		return -ENOMEM;
+	}
+	dg = buf + INDEX_HEAD + slen;
+	for (uint64_t i = 0; i < n; i++, dg += dlen) {
+		/* Strictly ascending: the binary search relies on it, and digests are unique. */
+		if (i > 0 && memcmp(dg - dlen, dg, dlen) >= 0) {
+			p->n_entries = (size_t)i;
+			policy_free(p);
+			return diag_set(d, -EBADMSG, "policy index: digests not strictly ascending");
+		}
+		memcpy(p->entries[i].digest, dg, dlen);
+	}
+	p->n_entries = p->n_paths = (size_t)n;
+	memcpy(p->file_digest, file_digest, 32);
+	*ret = p;
+	return 0;
+}

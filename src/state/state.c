@@ -333,3 +333,95 @@ void state_close(struct ward_state *s)
 	free(s->path);
 	free(s);
 }
+
+/* Indexes of policies this state dir has loaded, by the sha256 of the policy file. */
+#define POLICY_INDEX_DIR "policy-index"
+#define POLICY_INDEX_KEEP 16
+
+/* Keep the POLICY_INDEX_KEEP most recently written indexes (the one just written among them). */
+static void prune_policy_index(int dfd, const char *keep)
+{
+	_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = d2 >= 0 ? fdopendir(d2) : NULL;
+	struct {
+		char name[80];
+		struct timespec mtime;
+	} e[POLICY_INDEX_KEEP + 1];
+	size_t n = 0;
+	struct dirent *de;
+
+	if (!dir)
+		return;
+	d2 = -EBADF;
+	while ((de = readdir(dir))) {
+		struct stat st;
+		size_t oldest = 0;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, keep) == 0 ||
+		    strlen(de->d_name) >= sizeof(e[0].name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+		e[n].mtime = st.st_mtim;
+		if (++n <= POLICY_INDEX_KEEP - 1)
+			continue;
+		for (size_t i = 1; i < n; i++)
+			if (e[i].mtime.tv_sec < e[oldest].mtime.tv_sec ||
+			    (e[i].mtime.tv_sec == e[oldest].mtime.tv_sec &&
+			     e[i].mtime.tv_nsec < e[oldest].mtime.tv_nsec))
+				oldest = i;
+		(void)unlinkat(dfd, e[oldest].name, 0);
+		e[oldest] = e[--n];
+	}
+	closedir(dir);
+}
+
+int state_load_policy(struct ward_state *s, const uint8_t *buf, size_t len,
+		      struct ward_policy **ret, struct ward_diag *d)
+{
+	uint8_t digest[32], *idx = NULL;
+	char name[2 * 32 + 1];
+	_cleanup_close_ int dfd = -EBADF;
+	struct ward_policy *p;
+	size_t ilen;
+	int r;
+
+	hash_buf(WARD_HASH_SHA256, buf, len, digest);
+	hex_encode(digest, sizeof(digest), name);
+	if (mkdirat(s->dirfd, POLICY_INDEX_DIR, 0700) < 0 && errno != EEXIST)
+		goto parse;
+	dfd = openat(s->dirfd, POLICY_INDEX_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		goto parse;
+	{
+		struct stat st;
+
+		/* The index is trusted like the log: only if nobody else can write it. */
+		if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))
+			goto parse;
+	}
+	{
+		_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0 && fd_check_owned(fd, 077, NULL) == 0 &&
+		    read_fd_full(fd, WARD_POLICY_FILE_MAX, &idx, &ilen) == 0) {
+			r = policy_index_decode(idx, ilen, digest, &p, NULL);
+			free(idx);
+			if (r == 0) {
+				*ret = p;
+				return 0;
+			}
+		}
+	}
+parse:
+	r = policy_parse(buf, len, &p, d);
+	if (r < 0)
+		return r;
+	if (dfd >= 0 && policy_index_encode(p, &idx, &ilen) == 0) {
+		if (write_file_atomic(dfd, name, idx, ilen, 0600) == 0)
+			prune_policy_index(dfd, name);
+		free(idx);
+	}
+	*ret = p;
+	return 0;
+}

@@ -60,6 +60,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			listed |= memcmp(p->entries[i].digest, digest, dlen) == 0;
 		FUZZ_ASSERT(listed);
 	}
+	/* Its index decodes to the same policy: settings, and every digest in order. */
+	{
+		struct ward_policy *q = NULL;
+		uint8_t *idx = NULL;
+		size_t ilen;
+
+		FUZZ_ASSERT(policy_index_encode(p, &idx, &ilen) == 0);
+		FUZZ_ASSERT(policy_index_decode(idx, ilen, p->file_digest, &q, &d) == 0);
+		FUZZ_ASSERT(q->n_entries == p->n_entries && q->hash == p->hash &&
+			    q->version == p->version && strcmp(q->name, p->name) == 0 &&
+			    q->domain.allow_anon_exec == p->domain.allow_anon_exec &&
+			    q->domain.allow_wx_elf == p->domain.allow_wx_elf &&
+			    q->domain.n_data_dirs == p->domain.n_data_dirs);
+		for (size_t i = 0; i < q->n_entries; i++)
+			FUZZ_ASSERT(memcmp(q->entries[i].digest, p->entries[i].digest, dlen) == 0);
+		policy_free(q);
+		/* One flipped byte anywhere is refused (the check covers every byte). */
+		idx[size % ilen] ^= 0x20;
+		FUZZ_ASSERT(policy_index_decode(idx, ilen, p->file_digest, &q, &d) < 0);
+		free(idx);
+	}
 	policy_free(p);
+	/* The raw input as an index: refused or a consistent policy, never a crash. */
+	{
+		uint8_t fd[32] = { 0 };
+
+		if (size >= 56)
+			memcpy(fd, data + 24, 32);
+		err = policy_index_decode(data, size, fd, &p, &d);
+		FUZZ_ASSERT(err == 0 || err == -EBADMSG || err == -ESTALE || err == -E2BIG);
+		if (err == 0)
+			policy_free(p);
+	}
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include "test-util.h"
 #include "ward/measure.h"
 #include "ward/policy.h"
+#include "ward/state.h"
+#include "core/util.h"
 
 #define D64 "sha256:0000000000000000000000000000000000000000000000000000000000000001"
 
@@ -190,6 +192,119 @@ static void test_measure_sizes(void **state)
 	test_rmtree(dir);
 }
 
+
+static struct ward_policy *index_fixture(char **ret_text)
+{
+	struct ward_policy_builder b = { .hash = WARD_HASH_SHA256 };
+	char *dirs[] = { "/usr/share" };
+	struct ward_policy *p = NULL;
+	struct ward_diag d = { { 0 } };
+	char *text = NULL;
+
+	b.domain.allow_wx_elf = true;
+	b.domain.data_dirs = dirs;
+	b.domain.n_data_dirs = 1;
+	for (unsigned i = 0; i < 100; i++) {
+		uint8_t dg[32] = { 0 };
+		char path[32];
+
+		dg[0] = (uint8_t)(i * 37);
+		dg[31] = (uint8_t)i;
+		snprintf(path, sizeof(path), "/usr/bin/f%u", i);
+		assert_int_equal(policy_builder_add(&b, dg, path), 0);
+	}
+	assert_int_equal(policy_builder_write(&b, "idx", 4, &text), 0);
+	policy_builder_free(&b);
+	assert_int_equal(policy_parse((const uint8_t *)text, strlen(text), &p, &d), 0);
+	*ret_text = text;
+	return p;
+}
+
+static void test_index_roundtrip_and_damage(void **state)
+{
+	char *text;
+	struct ward_policy *p = index_fixture(&text), *q = NULL;
+	struct ward_diag d = { { 0 } };
+	uint8_t *idx, other[32] = { 1 };
+	size_t len;
+
+	assert_int_equal(policy_index_encode(p, &idx, &len), 0);
+	assert_int_equal(policy_index_decode(idx, len, p->file_digest, &q, &d), 0);
+	assert_int_equal(q->n_entries, p->n_entries);
+	assert_string_equal(q->name, "idx");
+	assert_int_equal(q->version, 4);
+	assert_true(q->domain.allow_wx_elf);
+	assert_string_equal(q->domain.data_dirs[0], "/usr/share");
+	assert_memory_equal(q->file_digest, p->file_digest, 32);
+	for (size_t i = 0; i < p->n_entries; i++)
+		assert_ptr_equal(policy_lookup(q, "sha256", p->entries[i].digest, 32),
+				 &q->entries[i]);
+	policy_free(q);
+
+	/* Built from another policy file: stale, not used. */
+	assert_int_equal(policy_index_decode(idx, len, other, &q, &d), -ESTALE);
+	/* Every single-byte change anywhere is refused. */
+	for (size_t i = 0; i < len; i++) {
+		idx[i] ^= 0x01;
+		if (policy_index_decode(idx, len, p->file_digest, &q, &d) != -EBADMSG)
+			fail_msg("byte %zu of %zu: a changed index was accepted", i, len);
+		idx[i] ^= 0x01;
+	}
+	/* Truncated, or with the digests out of order (check recomputed): refused. */
+	assert_int_equal(policy_index_decode(idx, len - 1, p->file_digest, &q, &d), -EBADMSG);
+	{
+		size_t first = len - 32 - p->n_entries * 32;
+		uint8_t tmp[32];
+
+		memcpy(tmp, idx + first, 32);
+		memcpy(idx + first, idx + first + 32, 32);
+		memcpy(idx + first + 32, tmp, 32);
+		hash_buf(WARD_HASH_SHA256, idx, len - 32, idx + len - 32);
+		assert_int_equal(policy_index_decode(idx, len, p->file_digest, &q, &d), -EBADMSG);
+		assert_non_null(strstr(d.msg, "ascending"));
+	}
+	free(idx);
+	free(text);
+	policy_free(p);
+}
+
+static void test_state_policy_cache(void **state)
+{
+	char *dir = test_tmpdir(), path[4200], *text;
+	struct ward_policy *p = index_fixture(&text), *a = NULL, *b = NULL;
+	struct ward_state *st = NULL;
+	struct ward_diag d = { { 0 } };
+	char hex[65];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(state_open(path, "soft", 0, &st, &d), 0);
+	/* First load parses and writes the index; the second loads the index. */
+	assert_int_equal(state_load_policy(st, (const uint8_t *)text, strlen(text), &a, &d), 0);
+	hex_encode(p->file_digest, 32, hex);
+	snprintf(path, sizeof(path), "%s/state/policy-index/%s", dir, hex);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(state_load_policy(st, (const uint8_t *)text, strlen(text), &b, &d), 0);
+	assert_null(b->entries[0].path); /* from the index: no paths */
+	assert_int_equal(b->n_entries, a->n_entries);
+	policy_free(b);
+	/* A damaged index is ignored and rewritten from the document. */
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 100), 1);
+	close(fd);
+	assert_int_equal(state_load_policy(st, (const uint8_t *)text, strlen(text), &b, &d), 0);
+	assert_non_null(b->entries[0].path); /* parsed again */
+	policy_free(b);
+	/* A malformed document is refused whatever the cache holds. */
+	assert_int_equal(state_load_policy(st, (const uint8_t *)"{}", 2, &b, &d), -EBADMSG);
+	policy_free(a);
+	policy_free(p);
+	free(text);
+	state_close(st);
+	test_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_builder_lookup),
 		cmocka_unit_test(test_tree_walk),
 		cmocka_unit_test(test_measure_sizes),
+		cmocka_unit_test(test_index_roundtrip_and_damage),
+		cmocka_unit_test(test_state_policy_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
