@@ -12,21 +12,12 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 adv_init
-CGROOT=
-for c in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [[ "$(stat -f -c %T "$c" 2>/dev/null)" == cgroup2fs ]]; then
-		CGROOT=$c
-		break
-	fi
-done
-[[ -n "$CGROOT" ]] || skip "no cgroup v2 hierarchy"
 ctl_init s
 
-mounts() { awk '{print $5, $9, $10}' /proc/self/mountinfo | sort; }
-starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
-alive() { [[ "$(starttime "$1")" == "$2" ]]; }
+# alive PID STARTTIME: PID is still the process that started at STARTTIME (field 22 of its stat).
+alive() { [[ "$(proc_stat "$1" 22)" == "$2" ]]; }
 
-mounts >"$T/mounts.before"
+host_mounts >"$T/mounts.before"
 noexec_before=$(cat /proc/sys/vm/memfd_noexec)
 
 section "SIGKILL to the monitor while an exec waits for it"
@@ -37,7 +28,7 @@ CG=
 if ctl_wait s; then
 	mon=$(monitor_pid)
 	for p in $(descendants "$mon"); do
-		ST[$p]=$(starttime "$p")
+		ST[$p]=$(proc_stat "$p" 22)
 	done
 	check "the domain has at least 4 processes (keeper, init, sh, sleep)" test "${#ST[@]}" -ge 4
 	for p in "${!ST[@]}"; do
@@ -78,7 +69,7 @@ done
 expect_eq "${left[*]:-}" "" "no process of the domain (keeper, init, workload, sleep) is left"
 check "the domain's cgroup is removed" test -n "$CG" -a ! -e "$CG"
 check "the pending exec never ran" test ! -e "$CTL/ran"
-mounts >"$T/mounts.after"
+host_mounts >"$T/mounts.after"
 check "no mount leaked into the host's mount table" cmp "$T/mounts.before" "$T/mounts.after"
 expect_eq "$(cat /proc/sys/vm/memfd_noexec)" "$noexec_before" "the host's vm.memfd_noexec is unchanged"
 
@@ -88,7 +79,7 @@ expect_eq "$RC" 0 "a domain that leaves a background sleep behind ends with its 
 g=$(sed -n 's|^0::/||p' "$OUT")
 check "the domain reported its cgroup ($g)" test -n "$g"
 check "its cgroup is removed" test ! -e "$CGROOT/$g"
-mounts >"$T/mounts.after2"
+host_mounts >"$T/mounts.after2"
 check "the host's mount table is unchanged" cmp "$T/mounts.before" "$T/mounts.after2"
 expect_eq "$(cat /proc/sys/vm/memfd_noexec)" "$noexec_before" "vm.memfd_noexec is unchanged"
 finish

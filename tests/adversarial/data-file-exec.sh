@@ -34,8 +34,7 @@ wrun --policy "$P" --code "$C" -- "$A" mmap-exec "$C/data/blob" --call
 expect_eq "$RC" 1 "strict: refused"
 expect_stdout_line "open: errno=EPERM" "strict: open of the unlisted data file: EPERM"
 expect_no_stdout_line "call: ran=42" "strict: nothing ran"
-expect_stderr_line "$(denied_line open "$C/data/blob" "$C/data/blob" "not in policy")" "strict: ward prints the denial"
-expect_decision deny open "$C/data/blob" "not in policy" "strict: the denial is recorded"
+expect_denial open "$C/data/blob" "not in policy" "strict: ward prints the denial" "strict: the denial is recorded"
 
 section "policy with data dir $C/data: what happens"
 wrun --policy "$T/pd.json" --code "$C" -- "$A" mmap-exec "$C/data/blob" --call
@@ -45,7 +44,7 @@ expect_stdout_line "mmap: ok" "data dir: mmap(R-X) of it succeeds (a code mount 
 expect_stdout_line "call: ran=42" "data dir: the raw code runs"
 DIGEST_OF=$C/data/blob expect_decision allow open "$C/data/blob" "data below $C/data" \
 	"data dir: recorded as allowed data, with its digest"
-expect_eq "$(domain_get 'd["data_dirs"]')" "['$C/data']" "data dir: the ward-domain record names the data dir"
+expect_eq "$(logq "$S" 'd["rec"]["data_dirs"]')" "['$C/data']" "data dir: the ward-domain record names the data dir"
 wrun --policy "$T/pd.json" --code "$C" -- "$A" mmap-exec "$C/blob" --call
 expect_stdout_line "open: errno=EPERM" "data dir: the same file outside the data dir is still denied"
 expect_decision deny open "$C/blob" "not in policy" "data dir: ... and recorded"

@@ -21,15 +21,15 @@ wrun --policy "$T/p.json" --code "$C" -- "$A" exec "$U" marker
 expect_eq "$RC" 1 "exec of the unlisted copy is refused (helper exit 1)"
 expect_stdout_line "exec: errno=EPERM" "execve fails with EPERM"
 expect_no_stdout_line "marker: TAG:original-content" "the unlisted copy did not run"
-expect_stderr_line "$(denied_line exec "$U" "$U" "not in policy")" "ward prints the denial"
-DIGEST_OF=$U expect_decision deny exec "$U" "not in policy" "the denial is recorded with the object's digest"
+DIGEST_OF=$U expect_denial exec "$U" "not in policy" "ward prints the denial" \
+	"the denial is recorded with the object's digest"
 expect_no_decision allow "$U" "nothing allowed the unlisted copy"
 expect_decision allow exec "$A" "" "the listed helper itself was allowed"
 
 section "inside: the unlisted copy as the command itself"
 wrun --policy "$T/p.json" --code "$C" -- "$U" marker
 expect_eq "$RC" 126 "ward run exits 126 (CMD denied)"
-expect_stderr_line "$(denied_line exec "$U" "$U" "not in policy")" "ward prints the denial"
+expect_stderr_line "$(denied_line exec "$U" "not in policy")" "ward prints the denial"
 expect_stderr_line "ward: cannot execute '$U': Operation not permitted" "ward says CMD could not be executed"
 expect_stdout_nomatch "TAG:" "the unlisted copy did not run"
 expect_decision deny exec "$U" "not in policy" "the denial is recorded"
@@ -39,7 +39,7 @@ wrun --policy "$T/p.json" --code "$C" -- /bin/sh -c "'$U' marker; echo \"status=
 expect_eq "$RC" 0 "the shell itself ran"
 expect_stdout_line "status=126" "the shell reports 126 (cannot execute)"
 expect_stderr_match "$U: Operation not permitted" "the shell names EPERM"
-expect_stderr_line "$(denied_line exec "$U" "$U" "not in policy")" "ward prints the denial"
+expect_stderr_line "$(denied_line exec "$U" "not in policy")" "ward prints the denial"
 
 section "the denial holds every time (a denial is never cached as an allow)"
 wrun --policy "$T/p.json" --code "$C" -- /bin/sh -c "for i in 1 2 3; do '$A' exec '$U' marker; done"

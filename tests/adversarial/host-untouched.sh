@@ -14,8 +14,7 @@ U=$C/unlisted
 unlisted_copy "$A" "$U"
 ctl_init s
 
-mounts() { awk '{print $5, $9, $10}' /proc/self/mountinfo | sort; }
-mounts >"$T/mounts.before"
+host_mounts >"$T/mounts.before"
 noexec_before=$(cat /proc/sys/vm/memfd_noexec)
 
 wrun_bg --policy "$P" --code "$C" --bind "$CTL" -- /bin/sh -c \
@@ -31,7 +30,7 @@ if ctl_wait s; then
 	expect_stdout_line "call: ran=42" "host: memfd code ran"
 	expect_rc 0 "host: ptrace" "$A" ptrace-sibling
 	expect_eq "$(cat /proc/sys/vm/memfd_noexec)" "$noexec_before" "host: vm.memfd_noexec unchanged"
-	mounts >"$T/mounts.during"
+	host_mounts >"$T/mounts.during"
 	check "host: the mount table does not show the domain's mounts" cmp "$T/mounts.before" "$T/mounts.during"
 	ctl_go s
 fi
@@ -41,6 +40,6 @@ expect_eq "$(grep -cxF "exec: errno=EPERM" "$OUT")" 2 "the domain was refused th
 expect_no_stdout_line "marker: TAG:original-content" "the unlisted copy never ran in the domain"
 expect_no_decision allow "$U" "nothing the host ran is recorded as allowed"
 expect_no_decision allow "$T/u2" "the host's /tmp copy is not recorded"
-mounts >"$T/mounts.after"
+host_mounts >"$T/mounts.after"
 check "after: the mount table is unchanged" cmp "$T/mounts.before" "$T/mounts.after"
 finish

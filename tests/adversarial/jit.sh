@@ -45,7 +45,7 @@ expect_stdout_line "mmap: errno=EPERM" "mmap(R-X, anonymous): EPERM"
 wrun --policy "$P" --code "$C" -- "$A" mprotect-rw-rx
 expect_stdout_line "mprotect: errno=EPERM" "mprotect(RW -> RX): EPERM"
 expect_no_stdout_line "call: ran=42" "no generated code ran"
-expect_eq "$(domain_get 'd["anon_exec"]')" False "the ward-domain record says anon_exec false"
+expect_eq "$(logq "$S" 'd["rec"]["anon_exec"]')" False "the ward-domain record says anon_exec false"
 if [[ -n $NODE ]]; then
 	wrun --policy "$P" --code "$C" -- "$NODE" -e 'console.log(6*7)'
 	expect_eq "$RC" 133 "node aborts (SIGTRAP: 128+5)"
@@ -65,7 +65,7 @@ fi
 section "inside, with domain.allow_anon_exec"
 wrun --policy "$T/pj.json" --code "$C" -- "$A" mmap-anon-rx
 expect_stdout_line "mmap: ok" "opt-in: mmap(R-X, anonymous) works"
-expect_eq "$(domain_get 'd["anon_exec"]')" True "opt-in: the ward-domain record says anon_exec true"
+expect_eq "$(logq "$S" 'd["rec"]["anon_exec"]')" True "opt-in: the ward-domain record says anon_exec true"
 wrun --policy "$T/pj.json" --code "$C" -- "$A" mprotect-rw-rx
 expect_stdout_line "call: ran=42" "opt-in: mprotect(RW -> RX): generated code runs"
 wrun --policy "$T/pj.json" --code "$C" -- "$A" pkey-mprotect-rw-rx

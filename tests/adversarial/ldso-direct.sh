@@ -39,7 +39,6 @@ wrun --policy "$P" --code "$C" -- "$LDSO" "$U" marker
 expect_eq "$RC" 127 "ld.so exits 127"
 expect_stderr_line "$U: error while loading shared libraries: $U: cannot open shared object file: Operation not permitted" \
 	"ld.so cannot open it: EPERM"
-expect_stderr_line "$(denied_line open "$U" "$U" "not in policy")" "ward prints the denial (grant open)"
-DIGEST_OF=$U expect_decision deny open "$U" "not in policy" "the denial is recorded"
+DIGEST_OF=$U expect_denial open "$U" "not in policy" "ward prints the denial (grant open)" "the denial is recorded"
 expect_stdout_nomatch "TAG:" "the unlisted binary did not run"
 finish

@@ -1,90 +1,51 @@
 # shellcheck shell=bash
 # Shared helpers for the adversarial tests; sourced by every NAME.sh after `set -euo pipefail`.
-# On top of ../integration/lib.sh (assertions, usr_policy, code_dir) it gives each test a state
-# dir, a code dir holding the attack helper, a policy that lists /usr plus chosen files, `ward
-# run` under a timeout, and assertions on the decisions ward recorded for the last domain.
+# On top of ../integration/lib.sh (assertions, usr_policy, code_dir) and
+# ../integration/domain-lib.sh (root, domain_state, make_policy, logq, cgroup2_root, proc_stat,
+# host_mounts) it gives each test a state dir, a code dir holding the attack helper, a policy
+# that lists /usr plus chosen files, `ward run` under a timeout, and assertions on the decisions
+# ward recorded for the last domain.
 #
 # Env (set by meson): WARD_ATTACK (attack.c built), WARD_EVIL_SO (evil.c built), plus what
 # ../integration/lib.sh needs.
 
 # shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../integration/domain-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/domain-lib.sh"
 
 : "${WARD_ATTACK:?WARD_ATTACK must name the attack helper (run through meson test)}"
 : "${WARD_EVIL_SO:?WARD_EVIL_SO must name the evil library (run through meson test)}"
 
-((EUID == 0)) || skip "ward run needs root"
 [[ "$(uname -m)" == x86_64 ]] || skip "the attack helper injects x86-64 code"
-require_cmd python3 timeout sha256sum
-[[ -d /sys/fs/cgroup/unified || -f /sys/fs/cgroup/cgroup.controllers ]] ||
-	skip "ward run needs cgroup v2"
+require_cmd timeout sha256sum
+# Where the domains' cgroups are (<CGROOT>/ward/<domain>).
+# shellcheck disable=SC2034 # used by the tests that source this file
+CGROOT=$(cgroup2_root) || skip "ward run needs cgroup v2"
 
 # Every ward run gets at most this long (a hang must not stall the suite).
 ADV_TIMEOUT=${ADV_TIMEOUT:-60}
 
-# adv_init: S (a fresh state dir), C (a code dir), A ($C/attack, the helper), USRP (the /usr
-# allowlist), P (a policy listing /usr and $A). Fails the test (not a skip) if /usr cannot be
-# scanned.
+# adv_init: S (a fresh state dir) and POL (the /usr allowlist), from domain_state; C (a code
+# dir), A ($C/attack, the helper), P (a policy listing /usr and $A). Fails the test (not a skip)
+# if /usr cannot be scanned.
 adv_init() {
-	S=$T/state
-	new_state "$S"
+	domain_state
 	C=$(code_dir code)
 	A=$C/attack
 	install -m 0755 "$WARD_ATTACK" "$A"
-	USRP=$(usr_policy) || {
-		fail "usr_policy: ward policy scan /usr"
-		finish
-	}
 	P=$T/p.json
 	adv_policy "$P" "$A"
 }
 
 # adv_policy OUT [--data-dir D]... [--allow-anon-exec] [--allow-wx-elf] [--] PATH...: OUT lists
 # everything usr_policy lists, plus each PATH (a file, or every regular file below a dir,
-# symlinks not followed), and carries the given domain settings. Name "adv", version 1.
+# symlinks not followed), and carries the given domain settings (make_policy). Name "adv",
+# version 1.
 adv_policy() {
 	local out=$1
 	shift
-	python3 - "$USRP" "$out" "$@" <<'EOF'
-import hashlib, json, os, sys
-
-usr, out, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-dom = {"allow_anon_exec": False, "allow_wx_elf": False, "data_dirs": []}
-paths = []
-while args:
-    a = args.pop(0)
-    if a == "--data-dir":
-        dom["data_dirs"].append(args.pop(0))
-    elif a == "--allow-anon-exec":
-        dom["allow_anon_exec"] = True
-    elif a == "--allow-wx-elf":
-        dom["allow_wx_elf"] = True
-    elif a != "--":
-        paths.append(a)
-
-def files(p):
-    if os.path.isdir(p) and not os.path.islink(p):
-        for root, dirs, names in os.walk(p):
-            for n in names:
-                f = os.path.join(root, n)
-                if os.path.isfile(f) and not os.path.islink(f):
-                    yield f
-    else:
-        yield p
-
-j = json.load(open(usr))
-for p in paths:
-    for f in files(p):
-        with open(f, "rb") as fh:
-            j["entries"].append({"digest": "sha256:" + hashlib.sha256(fh.read()).hexdigest(),
-                                 "path": f})
-j["name"], j["version"] = "adv", 1
-if dom["allow_anon_exec"] or dom["allow_wx_elf"] or dom["data_dirs"]:
-    j["domain"] = dom
-with open(out + ".tmp", "w") as fh:
-    json.dump(j, fh, separators=(",", ":"))
-os.rename(out + ".tmp", out)
-EOF
+	make_policy "$out" --from "$POL" --name adv --version 1 "$@"
 }
 
 # wrun ARG...: `ward --state-dir $S run ARG...` under a timeout, through run() ($OUT, $ERR,
@@ -100,73 +61,17 @@ unlisted_copy() {
 	chmod 0755 "$2"
 }
 
-# expect_stdout_line LINE [DESCRIPTION]: one line of the last command's stdout is exactly LINE.
-expect_stdout_line() {
-	local line=$1 what=${2:-stdout}
-	if grep -qxF -- "$line" "$OUT"; then
-		pass "$what: stdout has '$line'"
-	else
-		fail "$what: stdout has '$line'"
-		_show_last
-	fi
-}
-
-expect_no_stdout_line() {
-	local line=$1 what=${2:-stdout}
-	if grep -qxF -- "$line" "$OUT"; then
-		fail "$what: stdout has no '$line'"
-		_show_last
-	else
-		pass "$what: stdout has no '$line'"
-	fi
-}
-
-# expect_stderr_line LINE [DESCRIPTION]: one line of the last command's stderr is exactly LINE.
-expect_stderr_line() {
-	local line=$1 what=${2:-stderr}
-	if grep -qxF -- "$line" "$ERR"; then
-		pass "$what: stderr has '$line'"
-	else
-		fail "$what: stderr has '$line'"
-		_show_last
-	fi
-}
-
-expect_no_stderr_match() {
-	local re=$1 what=${2:-stderr}
-	if grep -qE -- "$re" "$ERR"; then
-		fail "$what: stderr does not match /$re/"
-		_show_last
-	else
-		pass "$what: stderr does not match /$re/"
-	fi
-}
-
-# denied_line GRANT PATH FILE REASON: the line ward prints for a denial of FILE's content seen at
-# PATH in the domain.
+# denied_line GRANT PATH REASON: the line ward prints for a denial of the content of PATH (a
+# path the domain and the host share).
 denied_line() {
-	printf "ward: denied %s of '%s' (sha256:%s): %s" "$1" "$2" "$(sha256_file "$3")" "$4"
+	printf "ward: denied %s of '%s' (sha256:%s): %s" "$1" "$2" "$(sha256_file "$2")" "$3"
 }
 
-# _adv_log: the last domain of $S's log as JSON {"domain": {...}, "decisions": [...]}, from the
-# ascii export (whose ima-buf lines carry the records' JSON in hex).
-_adv_log() {
-	local f=$T/.export.txt
-	"$WARD" --state-dir "$S" log export --format ascii -o "$f" >/dev/null
-	python3 - "$f" <<'EOF'
-import json, sys
-dom, decs = None, []
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) < 6 or f[2] != "ima-buf":
-        continue
-    j = json.loads(bytes.fromhex(f[5]))
-    if f[4] == "ward-domain":
-        dom, decs = j, []
-    elif f[4] == "ward-decision" and dom and j.get("domain") == dom.get("domain"):
-        decs.append(j)
-print(json.dumps({"domain": dom, "decisions": decs}))
-EOF
+# _show_logq EXPR [ARG...]: a failure's evidence, what `logq $S EXPR ARG...` prints (if any).
+_show_logq() {
+	local shown
+	shown=$(logq "$S" "$@") || true
+	if [[ -n "$shown" ]]; then printf '%s\n' "$shown"; fi
 }
 
 # expect_decision VERDICT GRANT PATH REASON [DESCRIPTION]: the last domain recorded exactly
@@ -174,74 +79,47 @@ EOF
 # DIGEST_OF=FILE in the env.
 expect_decision() {
 	local verdict=$1 grant=$2 path=$3 reason=$4 what=${5:-decision}
-	local log=$T/.log.json
-	_adv_log >"$log"
-	if python3 - "$log" "$verdict" "$grant" "$path" "$reason" "${DIGEST_OF:+sha256:$(sha256_file "$DIGEST_OF")}" <<'EOF'; then
-import json, sys
-j = json.load(open(sys.argv[1]))
-v, g, p, r, obj = sys.argv[2:7]
-for d in j["decisions"]:
-    if (d["verdict"], d["grant"], d["path"], d["reason"]) == (v, g, p, r) and (
-        not obj or d.get("object") == obj):
-        sys.exit(0)
-print("#   decisions of the last domain:")
-for d in j["decisions"]:
-    print("#     %s %s %s: %s %s" % (d["verdict"], d["grant"], d["path"], d["reason"],
-                                   d.get("object", "")))
-sys.exit(1)
-EOF
-		pass "$what: ward-decision $verdict $grant $path: '$reason'${DIGEST_OF:+ (object: the digest of $DIGEST_OF)}"
+	local obj=${DIGEST_OF:+sha256:$(sha256_file "$DIGEST_OF")}
+	local line="$what: ward-decision $verdict $grant $path: '$reason'${DIGEST_OF:+ (object: the digest of $DIGEST_OF)}"
+	if [[ "$(logq "$S" 'any(x["reason"] == args[3] and (not args[4] or x.get("object") == args[4])
+			for x in decs(d, args[2], args[0], args[1]))' "$verdict" "$grant" "$path" "$reason" "$obj")" == True ]]; then
+		pass "$line"
 	else
-		fail "$what: ward-decision $verdict $grant $path: '$reason'${DIGEST_OF:+ (object: the digest of $DIGEST_OF)}"
+		fail "$line"
+		echo "#   decisions of the last domain:"
+		_show_logq 'show(d["dec"], obj=True)'
 	fi
 }
 
 # expect_no_decision VERDICT PATH [DESCRIPTION]: the last domain recorded no VERDICT for PATH.
 expect_no_decision() {
 	local verdict=$1 path=$2 what=${3:-decision}
-	local log=$T/.log.json
-	_adv_log >"$log"
-	if python3 - "$log" "$verdict" "$path" <<'EOF'; then
-import json, sys
-j = json.load(open(sys.argv[1]))
-bad = [d for d in j["decisions"] if d["verdict"] == sys.argv[2] and d["path"] == sys.argv[3]]
-for d in bad:
-    print("#     %s %s %s: %s" % (d["verdict"], d["grant"], d["path"], d["reason"]))
-sys.exit(1 if bad else 0)
-EOF
+	if [[ "$(logq "$S" 'len(decs(d, args[1], args[0]))' "$verdict" "$path")" == 0 ]]; then
 		pass "$what: no ward-decision $verdict for $path"
 	else
 		fail "$what: no ward-decision $verdict for $path"
+		_show_logq 'show(decs(d, args[1], args[0]))' "$verdict" "$path"
 	fi
 }
 
 # expect_no_denials [DESCRIPTION]: the last domain recorded no denial at all (what refused the
 # attack was the kernel: seccomp, noexec, Landlock, not ward's allowlist).
 expect_no_denials() {
-	local what=${1:-ward}
-	local log=$T/.log.json
-	_adv_log >"$log"
-	if python3 - "$log" <<'EOF'; then
-import json, sys
-j = json.load(open(sys.argv[1]))
-assert j["domain"], "no ward-domain record"
-bad = [d for d in j["decisions"] if d["verdict"] != "allow"]
-for d in bad:
-    print("#     %s %s %s: %s" % (d["verdict"], d["grant"], d["path"], d["reason"]))
-sys.exit(1 if bad else 0)
-EOF
+	local what=${1:-ward} denials='[x for x in d["dec"] if x["verdict"] != "allow"]'
+	if [[ "$(logq "$S" "len($denials)")" == 0 ]]; then
 		pass "$what: no denial recorded (the kernel refused it, not the allowlist)"
 	else
 		fail "$what: no denial recorded"
+		_show_logq "show($denials)"
 	fi
 }
 
-# domain_get EXPR: python EXPR on the last domain's ward-domain record d.
-domain_get() {
-	local log=$T/.log.json
-	_adv_log >"$log"
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["domain"]; print(eval(sys.argv[2]))' \
-		"$log" "$1"
+# expect_denial GRANT PATH REASON PRINTED RECORDED: ward printed its denial of PATH (denied_line,
+# described PRINTED) and the last domain recorded it (expect_decision deny, described RECORDED;
+# with the object's digest when DIGEST_OF is in the env).
+expect_denial() {
+	expect_stderr_line "$(denied_line "$1" "$2" "$3")" "$4"
+	expect_decision deny "$1" "$2" "$3" "$5"
 }
 
 # ---- a domain that stays up while the host acts: control FIFOs in a --bind dir ----
@@ -458,9 +336,8 @@ rewrite_warm() {
 	expect_stdout_line "second=126" "the second exec failed (the shell's 126: cannot execute)"
 	expect_stdout_nomatch "TAG:tampered" "the tampered program never ran in the domain"
 	expect_stderr_match "$TGT: Operation not permitted" "the shell saw EPERM"
-	expect_stderr_line "$(denied_line exec "$TGT" "$TGT" "not in policy")" \
-		"ward prints the denial with the tampered content's digest"
-	DIGEST_OF=$TGT expect_decision deny exec "$TGT" "not in policy" \
+	DIGEST_OF=$TGT expect_denial exec "$TGT" "not in policy" \
+		"ward prints the denial with the tampered content's digest" \
 		"the denial is recorded with the tampered content's digest"
 	cp "$TGT" "$T/tampered"
 	install -m 0755 "$WARD_ATTACK" "$T/original"

@@ -36,9 +36,8 @@ timeout 20 cat "$T/held" >/dev/null || fail "the host writer did not start"
 wrun --policy "$T/pw.json" --code "$C" -- "$A" mmap-exec "$W"
 expect_eq "$RC" 1 "mapping a file someone holds open for writing is refused"
 expect_stdout_line "open: errno=EPERM" "the open fails with EPERM"
-expect_stderr_line "$(denied_line open "$W" "$W" "open for writing: it can change after it is measured")" \
-	"ward prints why"
-expect_decision deny open "$W" "open for writing: it can change after it is measured" "the denial is recorded"
+expect_denial open "$W" "open for writing: it can change after it is measured" "ward prints why" \
+	"the denial is recorded"
 wrun --code "$C" -- "$A" mmap-exec "$W"
 expect_eq "$RC" 1 "measure-only: still refused (a structural rule)"
 expect_stdout_line "open: errno=EPERM" "measure-only: the open fails with EPERM"

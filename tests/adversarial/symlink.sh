@@ -28,8 +28,8 @@ expect_stdout_line "marker: TAG:original-content" "host: it ran"
 section "inside: static symlinks"
 wrun --policy "$T/p2.json" --code "$C" -- "$A" exec "$C/link-unlisted" marker
 expect_stdout_line "exec: errno=EPERM" "link to an unlisted file: EPERM"
-expect_stderr_line "$(denied_line exec "$U" "$U" "not in policy")" "ward prints the denial under the target's path"
-DIGEST_OF=$U expect_decision deny exec "$U" "not in policy" "the denial is recorded under the target's path"
+DIGEST_OF=$U expect_denial exec "$U" "not in policy" "ward prints the denial under the target's path" \
+	"the denial is recorded under the target's path"
 wrun --policy "$T/p2.json" --code "$C" -- "$A" exec "$C/link-listed" marker
 expect_stdout_line "marker: TAG:original-content" "link to a listed file: runs"
 wrun --policy "$T/p2.json" --code "$C" -- /bin/sh -c "cp '$A' /tmp/copy && '$A' exec '$C/link-tmp' marker"

@@ -12,10 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/domain-lib.sh"
 require_cmd timeout pgrep
 
-S=$T/state
-new_state "$S"
-"$WARD" --state-dir "$S" attester pubkey >"$T/pub.pem"
-POL=$(usr_policy)
+domain_state
 RUN=(timeout 60 "$WARD" --state-dir "$S" run)
 
 # The code dir: a listed copy of echo (matching is by digest, not path), an unlisted one (one

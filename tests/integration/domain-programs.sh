@@ -10,10 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/domain-lib.sh"
 require_cmd timeout gcc
 
-S=$T/state
-new_state "$S"
-"$WARD" --state-dir "$S" attester pubkey >"$T/pub.pem"
-POL=$(usr_policy)
+domain_state
 ERUN=(timeout 120 "$WARD" --state-dir "$S" run --policy "$POL")
 
 section "python3: json, ssl, sqlite3 and friends"
@@ -110,7 +107,7 @@ EOF
 chmod 0755 "$SC/work.sh"
 sh "$SC/work.sh" >"$T/script.want"
 "$WARD" policy scan "$SC/work.sh" -o "$T/script-only.json" 2>/dev/null
-merge_policy "$T/usr+script.json" "$POL" "$T/script-only.json"
+make_policy "$T/usr+script.json" --from "$POL" --from "$T/script-only.json"
 expect_run 0 "the script, listed, in an enforcing domain" timeout 120 "$WARD" --state-dir "$S" run --policy "$T/usr+script.json" --code "$SC" -- "$SC/work.sh"
 check "the script: the same output as on the host" cmp "$T/script.want" "$OUT"
 expect_stderr_nomatch 'denied' "the script: nothing denied"

@@ -6,7 +6,12 @@
 # line "N passed, N failed" and exits 0 (all passed) or 1.
 #
 # Exit status is asserted exactly: ward promises 0 / 1 / 2, so anything else (a signal, 128+N,
-# or a sanitizer report) is a crash and fails the assertion whatever was expected.
+# or a sanitizer report) is a crash and fails the assertion whatever was expected. The one
+# exception is expect_run, for `ward run`, which passes its command's status through: there
+# 126, 127 and 128+N are answers, and only a sanitizer report is a crash.
+#
+# The tests of `ward run` also source domain-lib.sh (root, the log split into domains,
+# allowlists, what a domain leaves on the host).
 #
 # Env: WARD_BIN (the ward binary), WARD_VECTORS (shared/vectors), WARD_SRC (source root),
 #      CI=true makes skip() a failure (STYLE.md: under CI, a skip of anything this machine
@@ -45,7 +50,7 @@ track_pid() { _lib_pids+=("$1"); }
 _n=0
 _passed=0
 _failed=0
-# Files of the last command run by expect_rc / run.
+# Files of the last command run by run (and so by the expect_* that run a command).
 OUT=$T/.last.out
 ERR=$T/.last.err
 RC=0
@@ -82,97 +87,89 @@ run() {
 	"$@" >"$OUT" 2>"$ERR" || RC=$?
 }
 
+# sanitizer_report: does the last command's stderr hold a sanitizer report?
+sanitizer_report() {
+	grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$ERR" 2>/dev/null
+}
+
 # crashed: did the last command die of a signal or report a sanitizer error?
 crashed() {
-	((RC >= 126)) && return 0
-	grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$ERR" 2>/dev/null
+	((RC >= 126)) || sanitizer_report
+}
+
+# _expect_status HOW WANT DESCRIPTION CMD...: run CMD and print the one line on its status, as
+# expect_rc (HOW=rc), expect_rc_in (in), expect_nonzero (nonzero) or expect_run (run) promise.
+_expect_status() {
+	local how=$1 want=$2 what=$3 ok=0 crash='' expected="exit $2" passed="exit $2"
+	shift 3
+	run "$@"
+	case $how in
+	rc | run) [[ "$RC" == "$want" ]] && ok=1 ;;
+	in)
+		[[ " $want " == *" $RC "* ]] && ok=1
+		expected="exit in {$want}" passed="exit $RC (one of $want)"
+		;;
+	nonzero)
+		((RC != 0)) && ok=1
+		expected="fails" passed="exit $RC"
+		;;
+	esac
+	if [[ $how == run ]]; then
+		sanitizer_report && crash=" with a sanitizer report"
+	elif crashed; then
+		crash=": CRASH"
+		[[ $how != nonzero ]] || expected="fails cleanly"
+	fi
+	if [[ -n "$crash" ]]; then
+		fail "$what: $expected (got $RC$crash) [$*]"
+		_show_last
+	elif ((ok)); then
+		pass "$what: $passed"
+	else
+		fail "$what: $expected (got $RC) [$*]"
+		_show_last
+	fi
 }
 
 # expect_rc EXPECTED DESCRIPTION CMD...: CMD exits with exactly EXPECTED and does not crash.
 # Its stdout and stderr stay in $OUT and $ERR for expect_stderr_match / expect_stdout_match.
-expect_rc() {
-	local want=$1 what=$2
-	shift 2
-	run "$@"
-	if crashed; then
-		fail "$what: exit $want (got $RC: CRASH) [$*]"
-		_show_last
-		return 0
-	fi
-	if [[ "$RC" == "$want" ]]; then
-		pass "$what: exit $want"
-	else
-		fail "$what: exit $want (got $RC) [$*]"
-		_show_last
-	fi
-}
+expect_rc() { _expect_status rc "$@"; }
 
 # expect_rc_in "1 2" DESCRIPTION CMD...: as expect_rc, any of the listed statuses.
-expect_rc_in() {
-	local want=$1 what=$2
-	shift 2
-	run "$@"
-	if crashed; then
-		fail "$what: exit in {$want} (got $RC: CRASH) [$*]"
-		_show_last
-		return 0
-	fi
-	if [[ " $want " == *" $RC "* ]]; then
-		pass "$what: exit $RC (one of $want)"
-	else
-		fail "$what: exit in {$want} (got $RC) [$*]"
-		_show_last
-	fi
-}
+expect_rc_in() { _expect_status in "$@"; }
 
 # expect_nonzero DESCRIPTION CMD...: CMD fails (any status 1..125: for foreign tools).
-expect_nonzero() {
-	local what=$1
-	shift
-	run "$@"
-	if crashed; then
-		fail "$what: fails cleanly (got $RC: CRASH) [$*]"
-		_show_last
-	elif ((RC != 0)); then
-		pass "$what: exit $RC"
+expect_nonzero() { _expect_status nonzero "" "$@"; }
+
+# expect_run EXPECTED DESCRIPTION CMD...: for a CMD that passes another command's status
+# through (ward run): it exits with exactly EXPECTED (any value, 126..255 included) and no
+# sanitizer report is on its stderr. Output stays in $OUT and $ERR.
+expect_run() { _expect_status run "$@"; }
+
+# _expect_grep FILE GREP_FLAGS PATTERN found|absent DESCRIPTION: pass DESCRIPTION if grep finds
+# PATTERN in FILE (found) or does not (absent); else fail it and show the last command's output.
+_expect_grep() {
+	local got=absent
+	if grep "$2" -- "$3" "$1"; then got=found; fi
+	if [[ $got == "$4" ]]; then
+		pass "$5"
 	else
-		fail "$what: fails (got 0) [$*]"
+		fail "$5"
 		_show_last
 	fi
 }
 
-# expect_stderr_match REGEX [DESCRIPTION]: the last command's stderr matches REGEX (ERE).
-expect_stderr_match() {
-	local re=$1 what=${2:-stderr}
-	if grep -qE -- "$re" "$ERR"; then
-		pass "$what: stderr matches /$re/"
-	else
-		fail "$what: stderr matches /$re/"
-		_show_last
-	fi
-}
-
-# expect_stdout_match REGEX [DESCRIPTION]: the last command's stdout matches REGEX (ERE).
-expect_stdout_match() {
-	local re=$1 what=${2:-stdout}
-	if grep -qE -- "$re" "$OUT"; then
-		pass "$what: stdout matches /$re/"
-	else
-		fail "$what: stdout matches /$re/"
-		_show_last
-	fi
-}
-
-# expect_stdout_nomatch REGEX [DESCRIPTION]
-expect_stdout_nomatch() {
-	local re=$1 what=${2:-stdout}
-	if grep -qE -- "$re" "$OUT"; then
-		fail "$what: stdout does not match /$re/"
-		_show_last
-	else
-		pass "$what: stdout does not match /$re/"
-	fi
-}
+# The last command's output, each assertion with an optional DESCRIPTION (default: the stream):
+# expect_{stdout,stderr}_match REGEX / expect_{stdout,stderr}_nomatch REGEX: (does not) match
+# the ERE REGEX; expect_{stdout,stderr}_line LINE / expect_no_stdout_line LINE: one line is
+# (no line is) exactly LINE.
+expect_stdout_match() { _expect_grep "$OUT" -qE "$1" found "${2:-stdout}: stdout matches /$1/"; }
+expect_stdout_nomatch() { _expect_grep "$OUT" -qE "$1" absent "${2:-stdout}: stdout does not match /$1/"; }
+expect_stderr_match() { _expect_grep "$ERR" -qE "$1" found "${2:-stderr}: stderr matches /$1/"; }
+expect_stderr_nomatch() { _expect_grep "$ERR" -qE "$1" absent "${2:-stderr}: stderr does not match /$1/"; }
+expect_stdout_line() { _expect_grep "$OUT" -qxF "$1" found "${2:-stdout}: stdout has '$1'"; }
+expect_no_stdout_line() { _expect_grep "$OUT" -qxF "$1" absent "${2:-stdout}: stdout has no '$1'"; }
+expect_stderr_line() { _expect_grep "$ERR" -qxF "$1" found "${2:-stderr}: stderr has '$1'"; }
 
 # expect_eq ACTUAL EXPECTED DESCRIPTION
 expect_eq() {

@@ -40,14 +40,7 @@ SEED=${WARD_KILL_SEED:-$(($(date +%s) % 32768))}
 RANDOM=$SEED
 note "random seed $SEED (rerun with WARD_KILL_SEED=$SEED); trials: $N_MONITOR, $N_GROUP, $N_KEEPER"
 
-CGROOT=
-for c in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [[ "$(stat -f -c %T "$c" 2>/dev/null)" == cgroup2fs ]]; then
-		CGROOT=$c
-		break
-	fi
-done
-[[ -n "$CGROOT" ]] || skip "no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified"
+CGROOT=$(cgroup2_root) || skip "no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified"
 
 S=$T/state
 new_state "$S"
@@ -81,7 +74,7 @@ logq "$S" '"\n".join(sorted({o["path"] for o in d["ng"] if o["path"].startswith(
 mapfile -t paths <"$T/paths"
 "$WARD" policy scan "${paths[@]}" -o "$T/bash.json" 2>/dev/null
 "$WARD" policy scan "$MARKER" -o "$T/marker.json" 2>/dev/null
-merge_policy "$T/bash+marker.json" "$T/bash.json" "$T/marker.json"
+make_policy "$T/bash+marker.json" --from "$T/bash.json" --from "$T/marker.json"
 check "the trials' policy lists bash (${#paths[@]} files) and not the marker" \
 	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["entries"]; assert any(x["path"]=="/usr/bin/bash" for x in e); assert not any(x["digest"].endswith(sys.argv[2]) for x in e)' "$T/bash.json" "$H_M"
 WRUN=("$WARD" --state-dir "$S" run --policy "$T/bash.json" --code "$KC")
@@ -120,21 +113,6 @@ check "denials of the marker ($n_den)" test "$n_den" -ge 10
 expect_eq "$(other_denials "$T/one.err")" "" "nothing but the marker was denied"
 expect_eq "$(stat -c %s "$T/one.out")" "0" "the marker never ran while another exec of it was being decided (bytes on the pipe)"
 
-# /proc/PID/stat after the command name: state ppid pgrp session ...
-proc_pgrp() {
-	local a
-	a=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	a=${a##*) }
-	read -r _ _ a _ <<<"$a"
-	echo "$a"
-}
-proc_sid() {
-	local a
-	a=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	a=${a##*) }
-	read -r _ _ _ a _ <<<"$a"
-	echo "$a"
-}
 gone_or_zombie() { [[ ! -e "/proc/$1" ]] || grep -q '^State:[[:space:]]*[ZX]' "/proc/$1/status" 2>/dev/null; }
 first_child() { { pgrep -P "$1" || true; } | head -n1; }
 
@@ -188,8 +166,9 @@ trial() {
 	fi
 	r_started=1
 	if [[ $mode == group ]]; then
-		r_session="$(proc_sid "$K")/$(proc_pgrp "$K") vs $G"
-		[[ "$(proc_sid "$K")" != "$G" && "$(proc_pgrp "$K")" != "$G" ]] || r_session="SAME: $r_session"
+		# The keeper's session and process group (fields 6 and 5 of its stat).
+		r_session="$(proc_stat "$K" 6)/$(proc_stat "$K" 5) vs $G"
+		[[ "$(proc_stat "$K" 6)" != "$G" && "$(proc_stat "$K" 5)" != "$G" ]] || r_session="SAME: $r_session"
 	fi
 	sleep "$(printf '0.%03d' "$delay")"
 	# Permission events pending right now (for the record: the race is real only with some).
