@@ -712,6 +712,10 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 					cache_drop(g, p->fd);
 				p->cached = false;
 			}
+			/* Told before the answer: a denial's message is out before the process
+			 * that was denied can print its own error (through the stderr relay). */
+			if (g->cb)
+				g->cb(g->ud, &p->dec, p->first);
 			r = respond(g, p->fd, p->allow);
 			if (r < 0 && !fatal)
 				fatal = diag_set(d, r, "fanotify response: %s", strerror(-r));
@@ -719,8 +723,6 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 				(void)fcntl(p->fd, F_SETLEASE, F_UNLCK);
 			if (!p->cached)
 				close(p->fd);
-			if (g->cb)
-				g->cb(g->ud, &p->dec, p->first);
 		}
 		if (fatal)
 			return fatal;

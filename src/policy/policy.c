@@ -263,7 +263,8 @@ int policy_builder_write(const struct ward_policy_builder *b, const char *name, 
 
 	if (!arr)
 		return -ENOMEM;
-	qsort(b->entries, b->n, sizeof(*b->entries), entry_cmp_path);
+	if (b->n)
+		qsort(b->entries, b->n, sizeof(*b->entries), entry_cmp_path);
 	for (size_t i = 0; i < b->n; i++) {
 		struct ward_digest dg = { .alg = b->hash };
 		char ds[WARD_DIGEST_STR_MAX];

@@ -361,7 +361,7 @@ static void prune_policy_index(int dfd, const char *keep)
 		    strlen(de->d_name) >= sizeof(e[0].name) ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+		memcpy(e[n].name, de->d_name, strlen(de->d_name) + 1);
 		e[n].mtime = st.st_mtim;
 		if (++n <= POLICY_INDEX_KEEP - 1)
 			continue;
