@@ -57,21 +57,27 @@ static json_t *decision_json(const struct ward_decision *dec)
 	return TAKE_PTR(o);
 }
 
-int decision_record_new(uint32_t pcr, const struct ward_decision *dec, struct ward_evlog_record *ret)
+/* A ward event record: ima-buf named @name holding the canonical encoding of @o (taken). */
+static int event_record_new(uint32_t pcr, const char *name, json_t *o, struct ward_evlog_record *ret)
 {
-	_cleanup_json_ json_t *o = decision_json(dec);
+	_cleanup_json_ json_t *owned = o;
 	_cleanup_free_ char *text = NULL;
 	size_t n;
 
-	if (!o)
+	if (!owned)
 		return -EINVAL;
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	text = json_dumps(owned, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return -ENOMEM;
 	n = strlen(text);
 	if (n > WARD_DECISION_MAX)
 		return -E2BIG;
-	return evlog_record_new_buf(pcr, WARD_DECISION_NAME, (const uint8_t *)text, (uint32_t)n, ret);
+	return evlog_record_new_buf(pcr, name, (const uint8_t *)text, (uint32_t)n, ret);
+}
+
+int decision_record_new(uint32_t pcr, const struct ward_decision *dec, struct ward_evlog_record *ret)
+{
+	return event_record_new(pcr, WARD_DECISION_NAME, decision_json(dec), ret);
 }
 
 static int copy_str(json_t *o, const char *key, char *out, size_t max, struct ward_diag *d)
@@ -212,20 +218,7 @@ static json_t *domain_event_json(const struct ward_domain_event *ev)
 int domain_event_record_new(uint32_t pcr, const struct ward_domain_event *ev,
 			    struct ward_evlog_record *ret)
 {
-	_cleanup_json_ json_t *o = domain_event_json(ev);
-	_cleanup_free_ char *text = NULL;
-	size_t n;
-
-	if (!o)
-		return -EINVAL;
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!text)
-		return -ENOMEM;
-	n = strlen(text);
-	if (n > WARD_DECISION_MAX)
-		return -E2BIG;
-	return evlog_record_new_buf(pcr, WARD_DOMAIN_RECORD_NAME, (const uint8_t *)text,
-				    (uint32_t)n, ret);
+	return event_record_new(pcr, WARD_DOMAIN_RECORD_NAME, domain_event_json(ev), ret);
 }
 
 void domain_event_free(struct ward_domain_event *ev)

@@ -198,7 +198,7 @@ static int cmd_mmap_file_rw_mprotect(int argc, char **argv)
 	return call_code(p);
 }
 
-static int cmd_mmap_anon_rwx(void)
+static int cmd_mmap_anon_rwx(int argc, char **argv)
 {
 	void *p = mmap(NULL, page(), PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -210,7 +210,7 @@ static int cmd_mmap_anon_rwx(void)
 	return call_code(p);
 }
 
-static int cmd_mmap_anon_rx(void)
+static int cmd_mmap_anon_rx(int argc, char **argv)
 {
 	void *p = mmap(NULL, page(), PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -262,7 +262,7 @@ static bool mapped_exec(const void *p)
 }
 
 /* READ_IMPLIES_EXEC: every readable mapping made afterwards is executable too. */
-static int cmd_personality_rie(void)
+static int cmd_personality_rie(int argc, char **argv)
 {
 	int cur = personality(0xffffffff);
 	void *p;
@@ -286,7 +286,7 @@ static int cmd_personality_rie(void)
 	return call_code(p);
 }
 
-static int cmd_shmat_exec(void)
+static int cmd_shmat_exec(int argc, char **argv)
 {
 	int id = shmget(IPC_PRIVATE, page(), IPC_CREAT | 0600);
 	void *p;
@@ -302,7 +302,7 @@ static int cmd_shmat_exec(void)
 	return call_code(p);
 }
 
-static int cmd_memfd_exec(void)
+static int cmd_memfd_exec(int argc, char **argv)
 {
 	int fd = (int)syscall(SYS_memfd_create, "attack", 0);
 	void *p;
@@ -319,7 +319,7 @@ static int cmd_memfd_exec(void)
 	return call_code(p);
 }
 
-static int cmd_memfd_secret(void)
+static int cmd_memfd_secret(int argc, char **argv)
 {
 	int fd = (int)syscall(SYS_memfd_secret, 0);
 
@@ -342,7 +342,7 @@ __attribute__((noinline, noclone)) static int victim(void)
 static int (*volatile victim_ptr)(void) = victim;
 
 /* Patch the program's own read-only text through /proc/self/mem. */
-static int cmd_proc_self_mem_write(void)
+static int cmd_proc_self_mem_write(int argc, char **argv)
 {
 	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 
@@ -362,7 +362,7 @@ static int cmd_proc_self_mem_write(void)
  * writes into it with process_vm_writev and takes an fd from it with pidfd_getfd. B's lines are
  * the result; exit status is 0 if any of the three worked.
  */
-static int cmd_ptrace_sibling(void)
+static int cmd_ptrace_sibling(int argc, char **argv)
 {
 	int ready[2], st;
 	pid_t a, b;
@@ -503,7 +503,7 @@ static int cmd_clone3(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_setns(void)
+static int cmd_setns(int argc, char **argv)
 {
 	int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 
@@ -566,7 +566,7 @@ static const char *ftype(int fd)
 }
 
 /* stdin mapped executable: directly, then reopened read-only through /proc/self/fd/0. */
-static int cmd_mmap_stdin_exec(void)
+static int cmd_mmap_stdin_exec(int argc, char **argv)
 {
 	int fd, worked = 0;
 	void *p;
@@ -685,7 +685,7 @@ static int cmd_exec(int argc, char **argv)
 	return refused("exec");
 }
 
-static int cmd_marker(void)
+static int cmd_marker(int argc, char **argv)
 {
 	printf("marker: ");
 	fputs(tag, stdout);
@@ -693,59 +693,54 @@ static int cmd_marker(void)
 	return 0;
 }
 
+static int cmd_mprotect(int argc, char **argv)
+{
+	return cmd_mprotect_rw_rx(false);
+}
+
+static int cmd_pkey_mprotect(int argc, char **argv)
+{
+	return cmd_mprotect_rw_rx(true);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "marker", cmd_marker },
+	{ "exec", cmd_exec },
+	{ "mmap-exec", cmd_mmap_exec },
+	{ "mmap-exec-then-write", cmd_mmap_exec_then_write },
+	{ "mmap-file-rwx-private", cmd_mmap_file_rwx_private },
+	{ "mmap-file-rw-mprotect", cmd_mmap_file_rw_mprotect },
+	{ "mmap-anon-rwx", cmd_mmap_anon_rwx },
+	{ "mmap-anon-rx", cmd_mmap_anon_rx },
+	{ "mprotect-rw-rx", cmd_mprotect },
+	{ "pkey-mprotect-rw-rx", cmd_pkey_mprotect },
+	{ "personality-rie", cmd_personality_rie },
+	{ "shmat-exec", cmd_shmat_exec },
+	{ "memfd-exec", cmd_memfd_exec },
+	{ "memfd-secret", cmd_memfd_secret },
+	{ "proc-self-mem-write", cmd_proc_self_mem_write },
+	{ "ptrace-sibling", cmd_ptrace_sibling },
+	{ "unshare", cmd_unshare },
+	{ "clone-ns", cmd_clone_ns },
+	{ "clone3", cmd_clone3 },
+	{ "setns", cmd_setns },
+	{ "mount-tmpfs", cmd_mount_tmpfs },
+	{ "dlopen", cmd_dlopen },
+	{ "mmap-stdin-exec", cmd_mmap_stdin_exec },
+	{ "recv-fd-exec", cmd_recv_fd_exec },
+};
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(c, "marker"))
-		return cmd_marker();
-	if (!strcmp(c, "exec"))
-		return cmd_exec(argc, argv);
-	if (!strcmp(c, "mmap-exec"))
-		return cmd_mmap_exec(argc, argv);
-	if (!strcmp(c, "mmap-exec-then-write"))
-		return cmd_mmap_exec_then_write(argc, argv);
-	if (!strcmp(c, "mmap-file-rwx-private"))
-		return cmd_mmap_file_rwx_private(argc, argv);
-	if (!strcmp(c, "mmap-file-rw-mprotect"))
-		return cmd_mmap_file_rw_mprotect(argc, argv);
-	if (!strcmp(c, "mmap-anon-rwx"))
-		return cmd_mmap_anon_rwx();
-	if (!strcmp(c, "mmap-anon-rx"))
-		return cmd_mmap_anon_rx();
-	if (!strcmp(c, "mprotect-rw-rx"))
-		return cmd_mprotect_rw_rx(false);
-	if (!strcmp(c, "pkey-mprotect-rw-rx"))
-		return cmd_mprotect_rw_rx(true);
-	if (!strcmp(c, "personality-rie"))
-		return cmd_personality_rie();
-	if (!strcmp(c, "shmat-exec"))
-		return cmd_shmat_exec();
-	if (!strcmp(c, "memfd-exec"))
-		return cmd_memfd_exec();
-	if (!strcmp(c, "memfd-secret"))
-		return cmd_memfd_secret();
-	if (!strcmp(c, "proc-self-mem-write"))
-		return cmd_proc_self_mem_write();
-	if (!strcmp(c, "ptrace-sibling"))
-		return cmd_ptrace_sibling();
-	if (!strcmp(c, "unshare"))
-		return cmd_unshare(argc, argv);
-	if (!strcmp(c, "clone-ns"))
-		return cmd_clone_ns(argc, argv);
-	if (!strcmp(c, "clone3"))
-		return cmd_clone3(argc, argv);
-	if (!strcmp(c, "setns"))
-		return cmd_setns();
-	if (!strcmp(c, "mount-tmpfs"))
-		return cmd_mount_tmpfs(argc, argv);
-	if (!strcmp(c, "dlopen"))
-		return cmd_dlopen(argc, argv);
-	if (!strcmp(c, "mmap-stdin-exec"))
-		return cmd_mmap_stdin_exec();
-	if (!strcmp(c, "recv-fd-exec"))
-		return cmd_recv_fd_exec(argc, argv);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(c, commands[i].name))
+			return commands[i].fn(argc, argv);
 	fprintf(stderr,
 		"usage: %s marker | exec PATH [ARG]... | mmap-exec FILE [--call] |\n"
 		"  mmap-exec-then-write FILE ALIAS |\n"
