@@ -68,7 +68,8 @@ int guard_add_mount(struct guard *g, const char *path, int fd, const char *unver
 		    struct ward_diag *d);
 
 /**
- * guard_handle_events() - read and answer every pending permission event.
+ * guard_handle_events() - read and answer one batch of pending permission events (poll again
+ * for the rest: lease breaks come first).
  * Return: 0, or -errno when the group itself failed (the caller tears the domain down).
  */
 int guard_handle_events(struct guard *g, struct ward_diag *d);

@@ -34,7 +34,13 @@
 #include "ward/elf.h"
 
 #define PERM_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
-#define EVENT_BUF 8192
+/*
+ * Events read (and decided) per call: few, so that the monitor's loop comes back often to lease
+ * breaks (a host writer waits for them; the kernel gives up after fs.lease-break-time), to the
+ * domain's end and to forwarded signals, however busy the domain keeps the queue.
+ */
+#define EVENT_BATCH 8
+#define EVENT_BUF (EVENT_BATCH * FAN_EVENT_METADATA_LEN)
 
 /*
  * A cached file: while its lease is held its content cannot change, so a later event for the
@@ -334,6 +340,7 @@ out:
 static int cached_grow(struct guard *g, int fd)
 {
 	struct cache_entry *n;
+	void *tree = NULL;
 	size_t ncap;
 
 	if ((size_t)fd < g->cached_cap)
@@ -348,13 +355,15 @@ static int cached_grow(struct guard *g, int fd)
 		return -ENOMEM;
 	if (g->cached_cap)
 		memcpy(n, g->cached, g->cached_cap * sizeof(*n));
-	tdestroy(g->by_inode, noop_free);
-	g->by_inode = NULL;
+	/* The new tree is built before the old one goes: a failure leaves the cache as it was. */
 	for (size_t i = 0; i < g->cached_cap; i++)
-		if (n[i].used && !tsearch(&n[i], &g->by_inode, inode_cmp)) {
+		if (n[i].used && !tsearch(&n[i], &tree, inode_cmp)) {
+			tdestroy(tree, noop_free);
 			free(n);
 			return -ENOMEM;
 		}
+	tdestroy(g->by_inode, noop_free);
+	g->by_inode = tree;
 	free(g->cached);
 	g->cached = n;
 	g->cached_cap = ncap;
@@ -653,12 +662,11 @@ static int respond(struct guard *g, int fd, bool allow)
 
 int guard_handle_events(struct guard *g, struct ward_diag *d)
 {
-	/* At most one read's worth of events: 2 records each. */
-	enum { MAX_EV = EVENT_BUF / FAN_EVENT_METADATA_LEN };
-	static struct pending pe[MAX_EV];
-	static struct ward_evlog_record recs[2 * MAX_EV];
+	/* One read's worth of events: 2 records each. */
+	static struct pending pe[EVENT_BATCH];
+	static struct ward_evlog_record recs[2 * EVENT_BATCH];
 
-	for (;;) {
+	{
 		const struct fanotify_event_metadata *m;
 		size_t npe = 0, nrec = 0;
 		ssize_t len;
@@ -724,8 +732,7 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 			if (!p->cached)
 				close(p->fd);
 		}
-		if (fatal)
-			return fatal;
+		return fatal;
 	}
 }
 

@@ -293,12 +293,23 @@ EOF
 # (EPERM), printed and recorded with the new content's digest, and the tampered program must
 # never run.
 rewrite_warm() {
-	local mode=$1 old
+	local mode=$1 busy=${2:-} old load=""
 	TGT=$C/target
 	install -m 0755 "$WARD_ATTACK" "$TGT"
 	old=$(sha256_file "$TGT")
 	adv_policy "$T/pt.json" "$A" "$TGT"
 	ctl_init s
+	if [[ $busy == busy ]]; then
+		# Four loops exec an unlisted copy without pause: every exec is an event the
+		# monitor must decide (denied, never cached), so its queue never drains. The lease
+		# break of the host's writer must still be handled before the kernel gives up on it
+		# (fs.lease-break-time) and lets the writer through with the mark still on.
+		# 32 MiB: each decision hashes it, so answered loops are back before the queue drains.
+		cp "$WARD_ATTACK" "$C/busy"
+		head -c 33554432 /dev/zero >>"$C/busy"
+		chmod 0755 "$C/busy"
+		load="for i in 1 2 3 4; do (while :; do '$C/busy' marker >/dev/null 2>&1; done) & done; "
+	fi
 
 	section "outside a domain, the tampered program runs (so the test can fail)"
 	cp "$TGT" "$T/host-copy"
@@ -308,7 +319,7 @@ rewrite_warm() {
 
 	section "warm: $mode on the host while the domain has $TGT cached"
 	wrun_bg --policy "$T/pt.json" --code "$C" --bind "$CTL" -- /bin/sh -c \
-		"$CTL_STEP; '$TGT' marker; echo \"first=\$?\"; ctl_step s; '$TGT' marker; echo \"second=\$?\""
+		"$CTL_STEP; $load'$TGT' marker; echo \"first=\$?\"; ctl_step s; '$TGT' marker; echo \"second=\$?\""
 	if ! ctl_wait s; then
 		wrun_bg_wait
 		_show_last

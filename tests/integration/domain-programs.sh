@@ -34,6 +34,18 @@ expect_eq "$(logq "$S" 'dup_decisions(d)')" "[]" "python3: no decision recorded 
 expect_eq "$(logq "$S" 'len(d["ng"]) == len([x for x in d["dec"] if x["verdict"] != "deny"])')" "True" \
 	"python3: one ima-ng record per first sighting of what ran (per grant)"
 
+section "many files: the in-kernel cache grows past 1024 entries and keeps every one"
+# Reading 1,500 files of /usr twice in one domain: the first pass raises one event per file and
+# caches each (the monitor holds an fd, so its table grows past 1,024); the second raises none.
+find /usr/share/doc /usr/share/man -type f -size -64k | sed -n '1,1500p' >"$T/many.list"
+MANY='while IFS= read -r f; do cat -- "$f"; done <"$1" >/dev/null'
+expect_run 0 "one pass over $(wc -l <"$T/many.list") files" "${ERUN[@]}" --bind-ro "$T/many.list" --stats -- sh -c "$MANY" sh "$T/many.list"
+one=$(sed -n 's/^ward: domain [^:]*: \([0-9]*\) events.*/\1/p' "$ERR")
+expect_run 0 "two passes in one domain" "${ERUN[@]}" --bind-ro "$T/many.list" --stats -- sh -c "$MANY; $MANY" sh "$T/many.list"
+two=$(sed -n 's/^ward: domain [^:]*: \([0-9]*\) events.*/\1/p' "$ERR")
+check "many files: more than 1,024 events in one pass ($one)" test "${one:-0}" -gt 1024
+expect_eq "$two" "$one" "many files: the second pass raised no event (all cached)"
+
 section "gcc: a C build in a --bind dir"
 B=$T/build
 mkdir -p "$B"
