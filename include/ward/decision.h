@@ -113,4 +113,34 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 			     struct ward_diag *d);
 void domain_event_free(struct ward_domain_event *ev);
 
+/*
+ * A ward-service record: a sandbox service as wardd (or `ward sandbox run`) registered it: its
+ * name, the digest of its manifest's bytes, and the rules its sandboxes run under. The code its
+ * sandboxes may run follows as ima-ng records and the decisions as ward-decision records whose
+ * domain is "svc:NAME". Written once per monitor lifetime, and again when the manifest changes.
+ */
+#define WARD_SERVICE_RECORD_NAME "ward-service"
+
+struct ward_service_event {
+	char service[32];
+	char domain[64];		/* "svc:" + service */
+	uint8_t manifest_digest[32];	/* sha256 of the manifest's bytes */
+	char mode[16];			/* "enforce", "audit", "measure" */
+	bool has_policy;
+	char policy_name[128];
+	uint64_t policy_version;
+	bool anon_exec;
+	bool wx_elf;
+};
+
+/** service_event_record_new() - encode @ev. Return: 0, -EINVAL, -E2BIG, -ENOMEM. */
+int service_event_record_new(uint32_t pcr, const struct ward_service_event *ev,
+			     struct ward_evlog_record *ret);
+/**
+ * service_event_from_record() - decode a ward-service record (canonical form only).
+ * Return: 0, -ENOENT when @r is not one, -EBADMSG when malformed, -ENOMEM.
+ */
+int service_event_from_record(const struct ward_evlog_record *r, struct ward_service_event *ret,
+			      struct ward_diag *d);
+
 #endif

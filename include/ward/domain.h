@@ -76,6 +76,56 @@ struct ward_domain_bind {
 };
 
 struct ward_state;
+struct ward_evlog_record;
+struct pollfd;
+
+/* At most this many fds from a sandbox's poll_fds hook. */
+#define WARD_DOMAIN_HOOK_FDS 8
+
+/* The running domain, as its hooks see it (struct ward_domain_sandbox). */
+struct ward_domain_ctl;
+
+/** domain_ctl_workload_pid() - CMD's pid on the host, or -1 while it is not known. */
+pid_t domain_ctl_workload_pid(struct ward_domain_ctl *ctl);
+/** domain_ctl_exec_done() - CMD's execve has happened (or failed). */
+bool domain_ctl_exec_done(const struct ward_domain_ctl *ctl);
+/**
+ * domain_ctl_activate() - from now on the guard writes no record and tells no callback, and
+ * an object whose digest was not measured before (struct ward_domain_sandbox.known) is denied:
+ * nothing the domain does after its private input arrives reaches the log.
+ */
+void domain_ctl_activate(struct ward_domain_ctl *ctl);
+/** domain_ctl_kill() - kill every process of the domain (the run ends as the keeper reports). */
+void domain_ctl_kill(struct ward_domain_ctl *ctl);
+/** domain_ctl_denied_after() - objects denied after activation (a count, nothing more). */
+uint64_t domain_ctl_denied_after(const struct ward_domain_ctl *ctl);
+
+/*
+ * What turns a domain into a sealed sandbox (src/sandbox/). Every field is enforced by
+ * domain_run() in the domain itself; the hooks let the sandbox layer drive its I/O from the
+ * monitor's event loop.
+ */
+struct ward_domain_sandbox {
+	uint64_t memory_bytes;	/* memory cgroup limit (and swap limit: no swap), RLIMIT_MEMLOCK */
+	uint32_t tasks;		/* pids cgroup limit (the workload's tasks) and RLIMIT_NPROC */
+	uint32_t cpu_percent;	/* CPU bandwidth, 100 = one CPU */
+	uint64_t scratch_bytes; /* size of the private /tmp (no /dev/shm at all) */
+	bool allow_fork;	/* seccomp lets it create processes */
+	char *const *envp;	/* CMD's whole environment */
+	int stdio[3];		/* CMD's fds 0..2 (taken over: closed by domain_run) */
+	int api_fd;		/* CMD's fd 3 (taken over), or -1 */
+	const char *record_domain; /* the domain field of its records (no per-run start record) */
+	/* The record sink instead of the state dir: the records must be durable on return 0. */
+	int (*append)(void *ud, struct ward_evlog_record *recs, size_t n, struct ward_diag *d);
+	/* Was this digest (the state's file algorithm) measured before activation? */
+	bool (*known)(void *ud, const struct ward_digest *dg);
+	/* The monitor loop polls these too; @timeout_ms may be lowered. Return: how many. */
+	size_t (*poll_fds)(void *ud, struct pollfd *p, size_t max, int *timeout_ms);
+	/* After every wake-up. Return: 0, or -errno to tear the domain down (domain_run fails). */
+	int (*on_poll)(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p, size_t n,
+		       struct ward_diag *d);
+	void *ud;
+};
 
 /* What the monitor did, for --stats. */
 struct ward_domain_stats {
@@ -85,6 +135,8 @@ struct ward_domain_stats {
 	uint64_t hashed_bytes; /* bytes measured */
 	uint64_t lease_breaks; /* cached files someone opened for writing */
 	uint64_t reused;       /* events answered from an earlier measurement of the inode */
+	uint64_t denied_after; /* sandbox: objects refused after activation */
+	uint64_t oom_kills;    /* sandbox: tasks its memory limit killed (cgroup v1) */
 };
 
 struct ward_domain_spec {
@@ -104,6 +156,7 @@ struct ward_domain_spec {
 	void (*on_exec_failed)(void *ud, const char *cmd, int err);
 	void *userdata;
 	struct ward_domain_stats *stats; /* filled when the domain ends, or NULL */
+	const struct ward_domain_sandbox *sandbox; /* NULL for a plain integrity domain */
 };
 
 /**

@@ -60,4 +60,17 @@ int domain_landlock_abi(void);
  */
 int domain_landlock_apply(const struct ward_landlock_rule *rules, size_t n, struct ward_diag *d);
 
+enum {
+	/* Also handle TCP bind and connect with no rule allowing them (ABI 4 and later): a
+	 * second layer under a sandbox's empty network namespace and seccomp filter. */
+	WARD_LL_DENY_NET = 1 << 0,
+};
+
+/**
+ * domain_landlock_apply_flags() - domain_landlock_apply() with WARD_LL_* @flags.
+ * Return: as domain_landlock_apply(); -EOPNOTSUPP for WARD_LL_DENY_NET below ABI 4.
+ */
+int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
+				struct ward_diag *d);
+
 #endif

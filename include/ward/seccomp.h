@@ -14,6 +14,9 @@ enum {
 	/* A policy's opt-in for JIT runtimes: anonymous executable memory and mprotect(+X)
 	 * are allowed. W^X on every mapping and everything else stay. */
 	WARD_SECCOMP_ALLOW_ANON_EXEC = 1 << 0,
+	/* Sandbox filter: the service may create processes (fork, vfork, clone without
+	 * CLONE_THREAD); without it only threads. */
+	WARD_SECCOMP_ALLOW_FORK = 1 << 1,
 };
 
 /**
@@ -35,5 +38,18 @@ enum {
  * Return: 0, or -errno from libseccomp (the thread is then unchanged: callers fail closed).
  */
 int domain_seccomp_install(unsigned flags, struct ward_diag *d);
+
+/**
+ * domain_seccomp_install_sandbox() - the sandbox's allowlist, stacked on the domain filter:
+ * reading and writing the fds it has, files in its own tree, memory, threads (processes with
+ * WARD_SECCOMP_ALLOW_FORK), time, randomness, signals (the PID namespace and Landlock keep
+ * them inside); everything else, sockets, io_uring, SysV and POSIX IPC, keyrings, ptrace,
+ * perf and bpf included, fails with EPERM (clone3 with ENOSYS, so libc falls back to clone,
+ * whose flags the filter can see).
+ * @flags: WARD_SECCOMP_ALLOW_FORK.
+ * @d: diagnostics.
+ * Return: 0 or -errno.
+ */
+int domain_seccomp_install_sandbox(unsigned flags, struct ward_diag *d);
 
 #endif

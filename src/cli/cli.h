@@ -51,6 +51,7 @@ int verb_attester(int argc, char **argv);
 int verb_evidence(int argc, char **argv);
 int verb_policy(int argc, char **argv);
 int verb_verify(int argc, char **argv);
+int verb_sandbox(int argc, char **argv);
 
 
 /* Write @len bytes to @path ("-" or NULL: stdout), replacing the file atomically. Return: 0 or exit code. */

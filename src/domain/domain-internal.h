@@ -96,6 +96,19 @@ int guard_record_start(struct guard *g, const char *const *code, size_t n_code, 
 		       struct ward_diag *d);
 
 const struct guard_stats *guard_stats(const struct guard *g);
+
+/**
+ * guard_set_sandbox() - records go to @append instead of the state (made durable there); the
+ * domain field of records is @record_domain; after guard_activate() nothing is recorded or
+ * told, and an object @known does not vouch for is denied.
+ */
+void guard_set_sandbox(struct guard *g, const char *record_domain,
+		       int (*append)(void *ud, struct ward_evlog_record *recs, size_t n,
+				     struct ward_diag *d),
+		       bool (*known)(void *ud, const struct ward_digest *dg), void *ud);
+void guard_activate(struct guard *g);
+/** guard_denied_after() - denials since activation. */
+uint64_t guard_denied_after(const struct guard *g);
 void guard_free(struct guard *g);
 
 /* Relays of stdin/stdout/stderr that must not cross into the domain as they are. */
@@ -129,10 +142,35 @@ int cgroup_kill(const struct domain_cgroup *cg);
 void cgroup_remove(struct domain_cgroup *cg);
 void cgroup_close(struct domain_cgroup *cg);
 
+/* A sandbox's resource limits (cgroup controllers, v2 where possible, else v1). */
+enum domain_resource { RES_MEMORY, RES_PIDS, RES_CPU, __RES_MAX };
+
+struct domain_resources {
+	int dirfd[__RES_MAX];	 /* v1: the domain's cgroup in that hierarchy, or -1 */
+	int parentfd[__RES_MAX]; /* v1: its ward/ parent */
+	bool v2[__RES_MAX];	 /* set on the domain's v2 cgroup instead */
+	char name[WARD_DOMAIN_ID_MAX + 8];
+};
+
+/**
+ * resources_create() - cgroups with @sb's memory (no swap), tasks and CPU limits.
+ * @cg: the domain's v2 cgroup (created).
+ * Return: 0 or -errno (a limit that cannot be enforced fails the domain).
+ */
+int resources_create(const struct domain_cgroup *cg, const struct ward_domain_sandbox *sb,
+		     struct domain_resources *ret, struct ward_diag *d);
+/** resources_attach() - move @pid (the domain's init, before it forks) into the v1 cgroups. */
+int resources_attach(const struct domain_resources *res, pid_t pid, struct ward_diag *d);
+/** resources_oom_kills() - tasks the memory limit killed (v1), 0 when unknown. */
+uint64_t resources_oom_kills(const struct domain_resources *res);
+/** resources_remove() - remove the v1 cgroups (once their tasks are gone). */
+void resources_remove(struct domain_resources *res);
+
 /* Building the domain's root, in its init, in the new mount namespace. */
 struct mount_plan {
 	const char *const *code; /* absolute, resolved; code[0] is /usr */
 	size_t n_code;
+	uint64_t scratch_bytes; /* sandbox: size of /tmp, and no /dev/shm; 0: a plain domain */
 	const struct ward_domain_bind *binds; /* src resolved; dst absolute, normalised */
 	size_t n_binds;
 };

@@ -78,9 +78,36 @@ struct guard {
 	size_t n_seen;
 	bool dirty, broken;
 	struct timespec dirty_since;
+	/* Sandbox: the record sink, the measured-before-activation check, and the switch. */
+	int (*append)(void *ud, struct ward_evlog_record *recs, size_t n, struct ward_diag *d);
+	bool (*known)(void *ud, const struct ward_digest *dg);
+	void *sb_ud;
+	bool active;
+	uint64_t denied_after;
 	struct guard_stats stats;
 	uint8_t *buf;
 };
+
+void guard_set_sandbox(struct guard *g, const char *record_domain,
+		       int (*append)(void *ud, struct ward_evlog_record *recs, size_t n,
+				     struct ward_diag *d),
+		       bool (*known)(void *ud, const struct ward_digest *dg), void *ud)
+{
+	snprintf(g->domain_id, sizeof(g->domain_id), "%s", record_domain);
+	g->append = append;
+	g->known = known;
+	g->sb_ud = ud;
+}
+
+void guard_activate(struct guard *g)
+{
+	g->active = true;
+}
+
+uint64_t guard_denied_after(const struct guard *g)
+{
+	return g->denied_after;
+}
 
 int guard_fanotify_fd(const struct guard *g)
 {
@@ -507,6 +534,7 @@ struct pending {
 	size_t rec_first, rec_n;
 	struct ward_decision dec;
 	bool first;
+	bool quiet; /* decided after activation: no callback */
 };
 
 static void event_path(int fd, char *buf, size_t len)
@@ -591,6 +619,14 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	} else {
 		v = domain_decide(g->rules, &f, dec->reason);
 	}
+	/* After activation nothing new may run or be read from a code mount: its identity
+	 * would depend on the private input, and it could not be recorded without telling. */
+	if (g->active && v != WARD_DECISION_DENY &&
+	    (!f.regular || f.measure_err || !g->known ||
+	     !g->known(g->sb_ud, &dg[g->st->file_hash]))) {
+		v = WARD_DECISION_DENY;
+		snprintf(dec->reason, sizeof(dec->reason), "not measured before activation");
+	}
 	dec->verdict = v;
 	dec->grant = f.exec ? WARD_GRANT_EXEC : WARD_GRANT_OPEN;
 	snprintf(dec->domain, sizeof(dec->domain), "%s", g->domain_id);
@@ -628,6 +664,11 @@ static int decide_event(struct guard *g, const struct fanotify_event_metadata *m
 	/* Record the first sighting: the object (as IMA does) if it runs, and the decision. */
 	pe->rec_first = *nrec;
 	pe->rec_n = 0;
+	if (g->active) {
+		g->denied_after += v == WARD_DECISION_DENY;
+		pe->quiet = true;
+		return 0;
+	}
 	if (g->broken)
 		return 0;
 	r = seen_add(g, dec, &pe->first);
@@ -696,11 +737,15 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 			}
 		}
 		if (nrec && !g->broken) {
-			r = state_append_flags(g->st, recs, nrec, WARD_APPEND_NOSYNC, d);
+			if (g->append)
+				r = g->append(g->sb_ud, recs, nrec, d);
+			else
+				r = state_append_flags(g->st, recs, nrec, WARD_APPEND_NOSYNC, d);
 			if (r < 0) {
 				g->broken = true;
 				fatal = r;
-			} else if (!g->dirty) {
+			} else if (!g->append && !g->dirty) {
+				/* (a sandbox's sink made them durable already) */
 				g->dirty = true;
 				clock_gettime(CLOCK_MONOTONIC, &g->dirty_since);
 			}
@@ -722,7 +767,7 @@ int guard_handle_events(struct guard *g, struct ward_diag *d)
 			}
 			/* Told before the answer: a denial's message is out before the process
 			 * that was denied can print its own error (through the stderr relay). */
-			if (g->cb)
+			if (g->cb && !p->quiet)
 				g->cb(g->ud, &p->dec, p->first);
 			r = respond(g, p->fd, p->allow);
 			if (r < 0 && !fatal)

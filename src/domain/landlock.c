@@ -37,6 +37,10 @@
 #ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
 #ifndef LANDLOCK_SCOPE_SIGNAL
 #define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 #endif
@@ -138,6 +142,12 @@ static int add_rule(int ruleset, const struct ward_landlock_rule *rule, uint64_t
 
 int domain_landlock_apply(const struct ward_landlock_rule *rules, size_t n, struct ward_diag *d)
 {
+	return domain_landlock_apply_flags(rules, n, 0, d);
+}
+
+int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
+				struct ward_diag *d)
+{
 	struct ll_ruleset_attr attr = { 0 };
 	_cleanup_close_ int ruleset = -EBADF;
 	size_t attr_size;
@@ -157,6 +167,12 @@ int domain_landlock_apply(const struct ward_landlock_rule *rules, size_t n, stru
 		attr_size = sizeof(attr);
 	}
 
+	if (flags & WARD_LL_DENY_NET) {
+		if (abi < 4)
+			return diag_set(d, -EOPNOTSUPP, "landlock: ABI %d cannot restrict TCP (needs 4)",
+					abi);
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+	}
 	ruleset = (int)syscall(__NR_landlock_create_ruleset, &attr, attr_size, 0);
 	if (ruleset < 0) {
 		r = errno == ENOSYS ? -EOPNOTSUPP : -errno;

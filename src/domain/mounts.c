@@ -228,9 +228,18 @@ int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *
 	    symlinkat("/proc/self/fd/1", rootfd, "dev/stdout") < 0 ||
 	    symlinkat("/proc/self/fd/2", rootfd, "dev/stderr") < 0)
 		return diag_set(d, -errno, "/dev links: %s", strerror(errno));
-	if ((r = mount_tmpfs(rootfd, "/dev/shm", nx, "mode=1777", d)) < 0 ||
-	    (r = mount_tmpfs(rootfd, "/tmp", nx, "mode=1777", d)) < 0)
+	if (plan->scratch_bytes) {
+		/* A sandbox: one size-capped scratch, no POSIX shared memory at all. */
+		char opts[64];
+
+		snprintf(opts, sizeof(opts), "mode=1777,size=%llu",
+			 (unsigned long long)plan->scratch_bytes);
+		if ((r = mount_tmpfs(rootfd, "/tmp", nx, opts, d)) < 0)
+			return r;
+	} else if ((r = mount_tmpfs(rootfd, "/dev/shm", nx, "mode=1777", d)) < 0 ||
+		   (r = mount_tmpfs(rootfd, "/tmp", nx, "mode=1777", d)) < 0) {
 		return r;
+	}
 
 	/* 6. Binds, then the other code dirs (after /tmp, so a code dir below /tmp appears). */
 	for (size_t i = 0; i < plan->n_binds; i++) {

@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -50,7 +52,8 @@ enum {
 	KFD_PROCS = 7,	/* init: the cgroup's cgroup.procs */
 	KFD_KILL = 8,	/* keeper: the cgroup's cgroup.kill */
 	KFD_CGPARENT = 9,
-	KFD_FIRST_FREE = 10,
+	KFD_API = 10,	/* init: a sandbox's fd 3 for the workload, or closed */
+	KFD_FIRST_FREE = 11,
 };
 
 enum msg_type {
@@ -164,8 +167,20 @@ struct run_ctx {
 	size_t n_bind_buf;
 	char cwd[PATH_MAX];
 	bool anon_exec;
+	const struct ward_domain_sandbox *sb;
 	char id[WARD_DOMAIN_ID_MAX];
 };
+
+/* Async-signal-safe: one capget. */
+static bool domain_has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	if (syscall(SYS_capget, &h, data) < 0)
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
 
 static _Noreturn void workload_main(struct run_ctx *c, int errfd)
 {
@@ -180,12 +195,41 @@ static _Noreturn void workload_main(struct run_ctx *c, int errfd)
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close(KFD_SOCK);
+	if (c->sb) {
+		/* No core dump (a pipe helper would carry its memory out: the sandbox layer
+		 * refuses such a core_pattern), its declared tasks, its memory lockable. */
+		struct rlimit core = { 0, 0 }, nproc = { c->sb->tasks, c->sb->tasks }, lock;
+
+		/* Lockable up to its memory limit; without CAP_SYS_RESOURCE (some container
+		 * hosts) the hard limit cannot be raised, and the memory cgroup's swap limit is
+		 * what keeps its pages off swap. */
+		if (getrlimit(RLIMIT_MEMLOCK, &lock) < 0)
+			goto fail;
+		if (lock.rlim_max != RLIM_INFINITY && lock.rlim_max < c->sb->memory_bytes &&
+		    !domain_has_cap(CAP_SYS_RESOURCE))
+			lock.rlim_cur = lock.rlim_max;
+		else
+			lock.rlim_cur = lock.rlim_max = c->sb->memory_bytes;
+		if (setrlimit(RLIMIT_CORE, &core) < 0 ||
+		    (c->sb->tasks && setrlimit(RLIMIT_NPROC, &nproc) < 0) ||
+		    (c->sb->memory_bytes && setrlimit(RLIMIT_MEMLOCK, &lock) < 0))
+			goto fail;
+		if (fcntl(KFD_API, F_GETFD) >= 0) {
+			if (dup2(KFD_API, 3) < 0)
+				goto fail;
+			close(KFD_API);
+		}
+		if (c->sb->envp)
+			environ = (char **)c->sb->envp;
+	}
 	if (chdir(c->cwd) < 0 && chdir("/") < 0)
 		goto fail;
 	/* uid/gid first (needs CAP_SETUID), then every capability goes, then the seccomp
 	 * filter (which needs no_new_privs, set by the drop). Landlock is inherited from init. */
 	if (domain_drop_privs(spec->set_ids, spec->uid, spec->gid, &d) < 0 ||
-	    domain_seccomp_install(c->anon_exec ? WARD_SECCOMP_ALLOW_ANON_EXEC : 0, &d) < 0) {
+	    domain_seccomp_install(c->anon_exec ? WARD_SECCOMP_ALLOW_ANON_EXEC : 0, &d) < 0 ||
+	    (c->sb && domain_seccomp_install_sandbox(c->sb->allow_fork ? WARD_SECCOMP_ALLOW_FORK : 0,
+						     &d) < 0)) {
 		errno = EPERM;
 		goto fail;
 	}
@@ -203,14 +247,15 @@ static int landlock_domain(struct run_ctx *c, struct ward_diag *d)
 
 	rules[n++] = (struct ward_landlock_rule){ "/", WARD_LL_READ };
 	rules[n++] = (struct ward_landlock_rule){ "/dev", WARD_LL_DEV };
-	rules[n++] = (struct ward_landlock_rule){ "/dev/shm", WARD_LL_WRITE };
+	if (!c->sb)
+		rules[n++] = (struct ward_landlock_rule){ "/dev/shm", WARD_LL_WRITE };
 	rules[n++] = (struct ward_landlock_rule){ "/tmp", WARD_LL_WRITE };
 	for (size_t i = 0; i < c->plan.n_code; i++)
 		rules[n++] = (struct ward_landlock_rule){ c->plan.code[i], WARD_LL_EXEC };
 	for (size_t i = 0; i < c->plan.n_binds; i++)
 		if (!c->plan.binds[i].ro)
 			rules[n++] = (struct ward_landlock_rule){ c->plan.binds[i].dst, WARD_LL_WRITE };
-	return domain_landlock_apply(rules, n, d);
+	return domain_landlock_apply_flags(rules, n, c->sb ? WARD_LL_DENY_NET : 0, d);
 }
 
 static _Noreturn void init_main(struct run_ctx *c)
@@ -235,7 +280,10 @@ static _Noreturn void init_main(struct run_ctx *c)
 	if ((err = cgroup_join_self(&(struct domain_cgroup){ .procs = KFD_PROCS })) < 0)
 		init_fail(err, "join the domain's cgroup: %s", strerror(-err));
 	close(KFD_PROCS);
-	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+	if (!c->sb)
+		close(KFD_API);
+	/* A sandbox also gets an empty network namespace: not even loopback is up. */
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->sb ? CLONE_NEWNET : 0)) < 0)
 		init_fail(errno, "unshare: %s", strerror(errno));
 	if (sethostname("ward", 4) < 0)
 		init_fail(errno, "sethostname: %s", strerror(errno));
@@ -261,6 +309,7 @@ static _Noreturn void init_main(struct run_ctx *c)
 		init_fail(err, "Landlock: %s", d.msg);
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		init_fail(errno, "pipe: %s", strerror(errno));
+	/* The init keeps nothing of the sandbox's fd 3. */
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < N_FORWARDED; i++)
 		sigaction(forwarded[i], &sa, NULL);
@@ -273,6 +322,7 @@ static _Noreturn void init_main(struct run_ctx *c)
 	}
 	init_workload = w;
 	close(errp[1]);
+	close(KFD_API);
 	{
 		sigset_t none;
 
@@ -373,6 +423,7 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 	}
 	close(KFD_SOCK);
 	close(KFD_PROCS);
+	close(KFD_API);
 	if (write(KFD_STATUS, &init, sizeof(init)) != (ssize_t)sizeof(init))
 		goto kill;
 	pidfd = pidfd_open(init, 0);
@@ -495,7 +546,9 @@ static int plan_domain(struct run_ctx *c, struct ward_diag *d)
 	c->plan.code = c->code;
 	c->plan.binds = c->binds;
 	c->plan.n_binds = spec->n_binds;
-	if (!getcwd(c->cwd, sizeof(c->cwd)))
+	if (c->sb)
+		snprintf(c->cwd, sizeof(c->cwd), "/tmp");
+	else if (!getcwd(c->cwd, sizeof(c->cwd)))
 		snprintf(c->cwd, sizeof(c->cwd), "/");
 	return 0;
 }
@@ -508,15 +561,66 @@ static void ctx_free(struct run_ctx *c)
 		free(c->bind_buf[i]);
 }
 
+struct monitor;
+
+struct ward_domain_ctl {
+	struct monitor *mo;
+};
+
 struct monitor {
 	struct run_ctx *c;
 	struct guard *g;
 	struct relay *relay;
 	struct domain_cgroup cg;
+	struct domain_resources res;
 	int sock, status_rd, alive_wr, sigfd;
-	pid_t keeper, init;
+	pid_t keeper, init, workload;
 	bool exec_reported;
+	struct ward_domain_ctl ctl;
 };
+
+pid_t domain_ctl_workload_pid(struct ward_domain_ctl *ctl)
+{
+	struct monitor *mo = ctl->mo;
+	char path[96], buf[64];
+	ssize_t n;
+	int fd;
+
+	if (mo->workload > 0 || mo->init <= 0)
+		return mo->workload > 0 ? mo->workload : -1;
+	/* The init's first child: it forks nothing else before CMD. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)mo->init, (int)mo->init);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	mo->workload = (pid_t)strtol(buf, NULL, 10);
+	return mo->workload > 0 ? mo->workload : -1;
+}
+
+bool domain_ctl_exec_done(const struct ward_domain_ctl *ctl)
+{
+	return ctl->mo->exec_reported;
+}
+
+void domain_ctl_activate(struct ward_domain_ctl *ctl)
+{
+	guard_activate(ctl->mo->g);
+}
+
+void domain_ctl_kill(struct ward_domain_ctl *ctl)
+{
+	(void)cgroup_kill(&ctl->mo->cg);
+}
+
+uint64_t domain_ctl_denied_after(const struct ward_domain_ctl *ctl)
+{
+	return guard_denied_after(ctl->mo->g);
+}
 
 static void decision_cb(void *ud, const struct ward_decision *dec, bool first)
 {
@@ -556,9 +660,12 @@ static int setup_phase(struct monitor *mo, struct ward_diag *d)
 			return r;
 		}
 	}
-	r = guard_record_start(mo->g, mo->c->plan.code, mo->c->plan.n_code, mo->c->anon_exec, d);
-	if (r < 0)
-		return r;
+	if (!mo->c->sb) {
+		r = guard_record_start(mo->g, mo->c->plan.code, mo->c->plan.n_code,
+				       mo->c->anon_exec, d);
+		if (r < 0)
+			return r;
+	}
 	m = (struct msg){ .type = MSG_GO };
 	if (send_msg(mo->sock, &m, NULL, 0) < 0)
 		return diag_set(d, -EPIPE, "the domain's init went away during set-up");
@@ -568,19 +675,27 @@ static int setup_phase(struct monitor *mo, struct ward_diag *d)
 /* Until the keeper reports the init's end. */
 static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *d)
 {
+	const struct ward_domain_sandbox *sb = mo->c->sb;
+
 	for (;;) {
-		struct pollfd p[5] = {
+		struct pollfd p[5 + WARD_DOMAIN_HOOK_FDS] = {
 			{ guard_fanotify_fd(mo->g), POLLIN, 0 },
 			{ guard_signal_fd(mo->g), POLLIN, 0 },
 			{ mo->sigfd, POLLIN, 0 },
 			{ mo->status_rd, POLLIN, 0 },
 			{ mo->sock, POLLIN, 0 },
 		};
-		int r, n;
+		int r, n, timeout = guard_sync_timeout(mo->g);
+		size_t nhook = 0;
 
+		/* The socket slot stays (ignored with fd -1) so the hooks' fds come after it. */
+		if (mo->sock < 0)
+			p[4].fd = -1;
+		if (sb && sb->poll_fds)
+			nhook = sb->poll_fds(sb->ud, p + 5, WARD_DOMAIN_HOOK_FDS, &timeout);
 		/* Records reach stable storage within GUARD_SYNC_MS of being written, many
 		 * appends sharing one fdatasync. */
-		n = poll(p, mo->sock >= 0 ? 5 : 4, guard_sync_timeout(mo->g));
+		n = poll(p, 5 + nhook, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -618,6 +733,8 @@ static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *
 				mo->sock = -1;
 			}
 		}
+		if (sb && sb->on_poll && (r = sb->on_poll(sb->ud, &mo->ctl, p + 5, nhook, d)) < 0)
+			return r;
 		if (p[3].revents) {
 			int ws;
 			ssize_t k = read(mo->status_rd, &ws, sizeof(ws));
@@ -645,19 +762,40 @@ static void make_id(char *out)
 int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *ret_status,
 	       char *ret_id, struct ward_diag *d)
 {
-	struct run_ctx c = { .spec = spec };
+	const struct ward_domain_sandbox *sb = spec->sandbox;
+	struct run_ctx c = { .spec = spec, .sb = sb };
 	struct monitor mo = { .c = &c, .sock = -1, .status_rd = -1, .alive_wr = -1, .sigfd = -1,
 			      .cg = { .dirfd = -1, .procs = -1, .killfd = -1, .parentfd = -1 } };
+	int sb_fds[4] = { -1, -1, -1, -1 };
 	struct ward_domain_rules rules = { .mode = spec->mode, .policy = spec->policy };
 	int dfds[3], alive[2] = { -1, -1 }, status[2] = { -1, -1 }, sv[2] = { -1, -1 };
 	int r, ws = 0;
 	sigset_t ss, old;
 	struct rlimit rl;
 
+	mo.ctl.mo = &mo;
+	for (int i = 0; i < __RES_MAX; i++)
+		mo.res.dirfd[i] = mo.res.parentfd[i] = -1;
+	if (sb) {
+		/* Taken over: closed here on every path. */
+		for (int i = 0; i < 3; i++)
+			sb_fds[i] = sb->stdio[i];
+		sb_fds[3] = sb->api_fd;
+		c.plan.scratch_bytes = sb->scratch_bytes ? sb->scratch_bytes : 4096;
+	}
+	r = 0;
 	if (!spec->argv || !spec->argv[0])
-		return diag_set(d, -EINVAL, "no command");
-	if (spec->mode != WARD_MODE_MEASURE && !spec->policy)
-		return diag_set(d, -EINVAL, "enforce and audit mode need a policy");
+		r = diag_set(d, -EINVAL, "no command");
+	else if (spec->mode != WARD_MODE_MEASURE && !spec->policy)
+		r = diag_set(d, -EINVAL, "enforce and audit mode need a policy");
+	else if (sb && (sb->stdio[0] < 0 || sb->stdio[1] < 0 || sb->stdio[2] < 0))
+		r = diag_set(d, -EINVAL, "a sandbox needs its three stdio fds");
+	if (r < 0) {
+		for (int i = 0; i < 4; i++)
+			if (sb_fds[i] >= 0)
+				close(sb_fds[i]);
+		return r;
+	}
 	c.anon_exec = spec->policy && spec->mode != WARD_MODE_MEASURE &&
 		      spec->policy->domain.allow_anon_exec;
 	if ((r = plan_domain(&c, d)) < 0)
@@ -689,12 +827,19 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	}
 	if ((r = guard_new(st, &rules, c.id, decision_cb, (void *)spec, &mo.g, d)) < 0)
 		goto out_mask;
-	if ((r = relay_setup(&mo.relay, dfds)) < 0) {
+	if (sb) {
+		guard_set_sandbox(mo.g, sb->record_domain ? sb->record_domain : c.id, sb->append,
+				  sb->known, sb->ud);
+		for (int i = 0; i < 3; i++)
+			dfds[i] = sb_fds[i];
+	} else if ((r = relay_setup(&mo.relay, dfds)) < 0) {
 		diag_set(d, r, "stdio relays: %s", strerror(-r));
 		goto out_guard;
 	}
 	if ((r = cgroup_create(c.id, &mo.cg, d)) < 0)
 		goto out_relay;
+	if (sb && (r = resources_create(&mo.cg, sb, &mo.res, d)) < 0)
+		goto out_cg;
 	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = diag_set(d, -errno, "pipes: %s", strerror(errno));
@@ -709,7 +854,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	if (mo.keeper == 0) {
 		int src[KFD_FIRST_FREE] = {
 			dfds[0], dfds[1], dfds[2], guard_fanotify_fd(mo.g), alive[0], status[1],
-			sv[1], mo.cg.procs, mo.cg.killfd, mo.cg.parentfd,
+			sv[1], mo.cg.procs, mo.cg.killfd, mo.cg.parentfd, sb_fds[3],
 		};
 
 		keeper_main(&c, src, mo.cg.name);
@@ -717,10 +862,15 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	close(alive[0]);
 	close(status[1]);
 	close(sv[1]);
+	for (int i = 0; i < 4; i++)
+		if (sb_fds[i] >= 0) {
+			close(sb_fds[i]);
+			sb_fds[i] = -1;
+		}
 	mo.alive_wr = alive[1];
 	mo.status_rd = status[0];
 	mo.sock = sv[0];
-	if ((r = relay_start(mo.relay)) < 0) {
+	if (mo.relay && (r = relay_start(mo.relay)) < 0) {
 		diag_set(d, r, "stdio relays: %s", strerror(-r));
 		goto out_kill;
 	}
@@ -728,6 +878,9 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		r = diag_set(d, -ECHILD, "the keeper could not start the domain");
 		goto out_kill;
 	}
+	/* Into the limits before it forks anything (it waits for GO before it does). */
+	if (sb && (r = resources_attach(&mo.res, mo.init, d)) < 0)
+		goto out_kill;
 	if ((r = setup_phase(&mo, d)) < 0)
 		goto out_kill;
 	r = monitor_loop(&mo, &ws, d);
@@ -742,6 +895,8 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 			.events = gs->events, .allowed = gs->allowed, .denied = gs->denied,
 			.audited = gs->audited, .cached = gs->cached, .hashed_bytes = gs->hashed_bytes,
 			.lease_breaks = gs->lease_breaks, .reused = gs->reused,
+			.denied_after = guard_denied_after(mo.g),
+			.oom_kills = sb ? resources_oom_kills(&mo.res) : 0,
 		};
 	}
 	goto out_wait;
@@ -771,6 +926,7 @@ out_cg:
 	}
 	cgroup_remove(&mo.cg);
 	cgroup_close(&mo.cg);
+	resources_remove(&mo.res);
 out_relay:
 	relay_finish(mo.relay);
 out_guard:
@@ -780,6 +936,9 @@ out_mask:
 		close(mo.sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 out_ctx:
+	for (int i = 0; i < 4; i++)
+		if (sb_fds[i] >= 0)
+			close(sb_fds[i]);
 	ctx_free(&c);
 	return r < 0 ? r : 0;
 }

@@ -312,3 +312,89 @@ fail:
 	domain_event_free(&ev);
 	return rc;
 }
+
+static json_t *service_event_json(const struct ward_service_event *ev)
+{
+	_cleanup_json_ json_t *o = NULL;
+	char hex[65];
+
+	for (size_t i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ev->manifest_digest[i]);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b}", "v", 1, "service", ev->service,
+		      "domain", ev->domain, "manifest", hex, "mode", ev->mode, "anon_exec",
+		      (int)ev->anon_exec, "wx_elf", (int)ev->wx_elf);
+	if (!o)
+		return NULL;
+	if (ev->has_policy &&
+	    json_object_set_new(o, "policy", json_pack("{s:s, s:I}", "name", ev->policy_name,
+							"version", (json_int_t)ev->policy_version)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+int service_event_record_new(uint32_t pcr, const struct ward_service_event *ev,
+			     struct ward_evlog_record *ret)
+{
+	if (ev->policy_version > INT64_MAX)
+		return -EINVAL;
+	return event_record_new(pcr, WARD_SERVICE_RECORD_NAME, service_event_json(ev), ret);
+}
+
+int service_event_from_record(const struct ward_evlog_record *r, struct ward_service_event *ret,
+			      struct ward_diag *d)
+{
+	static const char *const keys[] = { "v", "service", "domain", "manifest", "mode",
+					    "anon_exec", "wx_elf", "policy", NULL };
+	static const char *const pkeys[] = { "name", "version", NULL };
+	_cleanup_json_ json_t *o = NULL, *again = NULL;
+	_cleanup_free_ char *canon = NULL;
+	struct ward_service_event ev = { 0 };
+	const uint8_t *buf;
+	const char *s;
+	json_t *pol, *b;
+	uint32_t len;
+	int rc;
+
+	if ((rc = event_json(r, WARD_SERVICE_RECORD_NAME, keys, &o, &buf, &len, d)) < 0)
+		return rc;
+	if ((rc = copy_str(o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
+	    (rc = copy_str(o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
+	    (rc = copy_str(o, "mode", ev.mode, sizeof(ev.mode), d)) < 0)
+		return rc;
+	if (strcmp(ev.mode, "enforce") && strcmp(ev.mode, "audit") && strcmp(ev.mode, "measure"))
+		return diag_set(d, -EBADMSG, "ward-service: unknown mode \"%s\"", ev.mode);
+	if ((rc = json_req_string(o, "manifest", "ward-service", &s, d)) < 0)
+		return rc;
+	if (strlen(s) != 64)
+		return diag_set(d, -EBADMSG, "ward-service: \"manifest\" must be 64 hex digits");
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return diag_set(d, -EBADMSG, "ward-service: \"manifest\" is not hex");
+		ev.manifest_digest[i] = (uint8_t)v;
+	}
+	if (!json_is_boolean(b = json_object_get(o, "anon_exec")))
+		return diag_set(d, -EBADMSG, "ward-service: \"anon_exec\" must be a boolean");
+	ev.anon_exec = json_is_true(b);
+	if (!json_is_boolean(b = json_object_get(o, "wx_elf")))
+		return diag_set(d, -EBADMSG, "ward-service: \"wx_elf\" must be a boolean");
+	ev.wx_elf = json_is_true(b);
+	pol = json_object_get(o, "policy");
+	if (pol) {
+		if ((rc = json_only_keys(pol, pkeys, "ward-service policy", d)) < 0 ||
+		    (rc = copy_str(pol, "name", ev.policy_name, sizeof(ev.policy_name), d)) < 0 ||
+		    (rc = json_req_u64(pol, "version", "ward-service policy", &ev.policy_version,
+				       d)) < 0)
+			return rc;
+		ev.has_policy = true;
+	}
+	again = service_event_json(&ev);
+	canon = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!canon)
+		return -ENOMEM;
+	if (strlen(canon) != len || memcmp(canon, buf, len) != 0)
+		return diag_set(d, -EBADMSG, "ward-service: not in canonical form");
+	*ret = ev;
+	return 0;
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A sandbox service as the monitor knows it: its manifest checked against this host, its
+ * ward-service record, and the set of everything measured for it. Records are written once per
+ * service (identical records of later sandboxes are dropped), so the log grows when the
+ * service's code or manifest changes, never per request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "core/util.h"
+#include "ward/decision.h"
+#include "ward/evlog.h"
+#include "ward/measure.h"
+#include "ward/sandbox.h"
+#include "ward/state.h"
+#include "sandbox/sandbox-internal.h"
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void str_free(void *p)
+{
+	free(p);
+}
+
+/* Adds @key (taken) to @tree; 1 if it is new, 0 if it was there, -errno. */
+static int set_add(void **tree, size_t *n, size_t max, char *key)
+{
+	char **slot;
+
+	if (*n >= max) {
+		free(key);
+		return -E2BIG;
+	}
+	slot = tsearch(key, tree, str_cmp);
+	if (!slot) {
+		free(key);
+		return -ENOMEM;
+	}
+	if (*slot != key) {
+		free(key);
+		return 0;
+	}
+	(*n)++;
+	return 1;
+}
+
+bool sandbox_service_known(const struct ward_sandbox_service *svc, const struct ward_digest *dg)
+{
+	char s[WARD_DIGEST_STR_MAX];
+
+	measure_digest_format(dg, s);
+	return tfind(s, &svc->known, str_cmp) != NULL;
+}
+
+/* The digest an ima-ng record measured, as "alg:hex", or NULL for other records. */
+static char *record_digest_key(const struct ward_evlog_record *r)
+{
+	struct ward_file_digest fd;
+	char *key;
+
+	if (evlog_record_file_digest(r, &fd) < 0 || !fd.digest || fd.len > WARD_HASH_MAX_SIZE)
+		return NULL;
+	key = malloc(strlen(fd.alg) + 2 + 2 * fd.len);
+	if (!key)
+		return NULL;
+	sprintf(key, "%s:", fd.alg);
+	hex_encode(fd.digest, fd.len, key + strlen(key));
+	return key;
+}
+
+/* sha256 over the template name and data: two equal records have equal keys. */
+static char *record_key(const struct ward_evlog_record *r)
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *key = NULL;
+	bool ok;
+
+	if (!ctx)
+		return NULL;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, r->template_name, strlen(r->template_name) + 1) == 1 &&
+	     EVP_DigestUpdate(ctx, r->data, r->data_len) == 1 &&
+	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	if (ok && (key = malloc(65)))
+		hex_encode(md, 32, key);
+	return key;
+}
+
+int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *st,
+			   struct ward_evlog_record *recs, size_t n, struct ward_diag *d)
+{
+	struct ward_evlog_record fresh[WARD_APPEND_BATCH_MAX];
+	char *keys[WARD_APPEND_BATCH_MAX];
+	size_t nf = 0;
+	int r = 0;
+
+	if (n > WARD_APPEND_BATCH_MAX)
+		return diag_set(d, -E2BIG, "too many records at once");
+	for (size_t i = 0; i < n; i++) {
+		char *key = record_key(&recs[i]);
+
+		if (!key) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		/* Within this batch or earlier: the same record is written once. */
+		if (tfind(key, &svc->recorded, str_cmp)) {
+			free(key);
+			continue;
+		}
+		for (size_t k = 0; k < nf; k++)
+			if (strcmp(keys[k], key) == 0) {
+				free(key);
+				key = NULL;
+				break;
+			}
+		if (!key)
+			continue;
+		keys[nf] = key;
+		fresh[nf++] = recs[i];
+		memset(&recs[i], 0, sizeof(recs[i]));
+	}
+	if (nf && (r = state_append(st, fresh, nf, d)) < 0)
+		goto fail;
+	/* Durable: remember them, and the objects they measured. */
+	for (size_t i = 0; i < nf; i++) {
+		char *dk = record_digest_key(&fresh[i]);
+
+		(void)set_add(&svc->recorded, &svc->n_recorded, SIZE_MAX, keys[i]);
+		keys[i] = NULL;
+		if (dk && set_add(&svc->known, &svc->n_known, WARD_SANDBOX_KNOWN_MAX, dk) == -E2BIG)
+			r = diag_set(d, -E2BIG, "service %s: more than %u objects measured",
+				     svc->m->name, WARD_SANDBOX_KNOWN_MAX);
+		evlog_record_free(&fresh[i]);
+	}
+	return r;
+fail:
+	for (size_t i = 0; i < nf; i++) {
+		free(keys[i]);
+		evlog_record_free(&fresh[i]);
+	}
+	return r;
+}
+
+int sandbox_service_note(struct ward_sandbox_service *svc, const struct ward_evlog_record *recs,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *dk = record_digest_key(&recs[i]);
+		int r;
+
+		if (dk && (r = set_add(&svc->known, &svc->n_known, WARD_SANDBOX_KNOWN_MAX, dk)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct measure_ctx {
+	struct ward_sandbox_service *svc;
+	struct ward_state *st;
+	struct ward_diag *d;
+	int err;
+	const char *bad;
+};
+
+static int measured_one(void *ud, const char *path, const struct ward_digest *dg, uint64_t size)
+{
+	struct measure_ctx *mc = ud;
+	struct ward_evlog_record rec = { 0 };
+	int r;
+
+	r = evlog_record_new_ng(mc->st->pcr, dg->alg, dg->bytes, path, NULL, 0, &rec);
+	if (r == 0)
+		r = sandbox_service_append(mc->svc, mc->st, &rec, 1, mc->d);
+	evlog_record_free(&rec);
+	if (r < 0)
+		mc->err = r;
+	return r;
+}
+
+static void measure_failed(void *ud, const char *path, int err)
+{
+	struct measure_ctx *mc = ud;
+
+	if (!mc->err) {
+		mc->err = err;
+		diag_set(mc->d, err, "measure %s: %s", path, strerror(-err));
+	}
+}
+
+/* "measure" paths must lie on the sandbox's code mounts: /usr or a "code" dir. */
+static bool on_code_mount(const struct ward_manifest *m, const char *path)
+{
+	const char *roots[WARD_MANIFEST_CODE_MAX + 1] = { "/usr" };
+	size_t n = 1;
+
+	for (size_t i = 0; i < m->n_code && n < WARD_MANIFEST_CODE_MAX + 1; i++)
+		roots[n++] = m->code[i];
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(roots[i]);
+
+		if (strncmp(path, roots[i], k) == 0 && (path[k] == 0 || path[k] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static int check_core_pattern(struct ward_diag *d)
+{
+	char buf[256] = "";
+	_cleanup_close_ int fd = open("/proc/sys/kernel/core_pattern", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return diag_set(d, -errno, "kernel.core_pattern: %s", strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return diag_set(d, -errno, "kernel.core_pattern: %s", strerror(errno));
+	buf[n] = 0;
+	/* A pipe helper (|) or a socket (@) gets the dump whatever RLIMIT_CORE says: a crash
+	 * would carry the sandbox's memory, client data included, out of it. */
+	if (buf[0] == '|' || buf[0] == '@')
+		return diag_set(d, -EPERM, "kernel.core_pattern is \"%.*s\": a crashing sandbox's "
+				"memory would go to that helper; set a file pattern (e.g. sysctl "
+				"kernel.core_pattern=core) to serve sandboxes", (int)strcspn(buf, "\n"),
+				buf);
+	return 0;
+}
+
+static int check_host(const struct ward_manifest *m, struct ward_diag *d)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < m->n_files; i++) {
+		if (stat(m->files[i], &st) < 0)
+			return diag_set(d, -errno, "\"files\": %s: %s", m->files[i], strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return diag_set(d, -EINVAL, "\"files\": %s: not a regular file", m->files[i]);
+		/* The service runs as a uid of its own: it reads what others may read. */
+		if (!(st.st_mode & S_IROTH))
+			return diag_set(d, -EACCES, "\"files\": %s: not readable by others (mode "
+					"%04o): the sandbox runs as a uid of its own",
+					m->files[i], (unsigned)(st.st_mode & 07777));
+	}
+	for (size_t i = 0; i < m->n_code; i++)
+		if (stat(m->code[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			return diag_set(d, -ENOENT, "\"code\": %s: not a directory", m->code[i]);
+	for (size_t i = 0; i < m->n_measure; i++) {
+		if (!on_code_mount(m, m->measure[i]))
+			return diag_set(d, -EINVAL, "\"measure\": %s: not below /usr or a \"code\" "
+					"dir (only code mounts are guarded)", m->measure[i]);
+		if (stat(m->measure[i], &st) < 0)
+			return diag_set(d, -errno, "\"measure\": %s: %s", m->measure[i],
+					strerror(errno));
+	}
+	if (access(m->argv[0], X_OK) < 0)
+		return diag_set(d, -errno, "\"argv\"[0]: %s: %s", m->argv[0], strerror(errno));
+	if (!on_code_mount(m, m->argv[0]))
+		return diag_set(d, -EINVAL, "\"argv\"[0]: %s: not below /usr or a \"code\" dir",
+				m->argv[0]);
+	return check_core_pattern(d);
+}
+
+int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest *m,
+			 enum ward_domain_mode mode, const struct ward_policy *policy,
+			 struct ward_state *st, struct ward_diag *d)
+{
+	struct ward_sandbox_service s = { .m = m, .mode = mode, .policy = policy };
+	struct ward_service_event ev = { 0 };
+	struct ward_evlog_record rec = { 0 };
+	int r;
+
+	if (mode != WARD_MODE_MEASURE && !policy)
+		return diag_set(d, -EINVAL, "enforce and audit mode need a policy");
+	if ((r = check_host(m, d)) < 0)
+		return r;
+	snprintf(s.domain, sizeof(s.domain), "svc:%s", m->name);
+	snprintf(ev.service, sizeof(ev.service), "%s", m->name);
+	snprintf(ev.domain, sizeof(ev.domain), "%s", s.domain);
+	memcpy(ev.manifest_digest, m->digest, sizeof(ev.manifest_digest));
+	snprintf(ev.mode, sizeof(ev.mode), "%s", domain_mode_name(mode));
+	if (policy && mode != WARD_MODE_MEASURE) {
+		ev.has_policy = true;
+		snprintf(ev.policy_name, sizeof(ev.policy_name), "%s", policy->name);
+		ev.policy_version = policy->version;
+		ev.anon_exec = policy->domain.allow_anon_exec;
+		ev.wx_elf = policy->domain.allow_wx_elf;
+	}
+	r = service_event_record_new(st->pcr, &ev, &rec);
+	if (r < 0) {
+		diag_set(d, r, "service record: %s", strerror(-r));
+		goto fail;
+	}
+	r = sandbox_service_append(&s, st, &rec, 1, d);
+	evlog_record_free(&rec);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < m->n_measure; i++) {
+		struct measure_ctx mc = { .svc = &s, .st = st, .d = d };
+
+		r = measure_tree(m->measure[i], st->file_hash, measured_one, measure_failed, &mc);
+		if (r >= 0 && mc.err)
+			r = mc.err;
+		if (r < 0) {
+			if (!d || !d->msg[0])
+				diag_set(d, r, "\"measure\": %s: %s", m->measure[i], strerror(-r));
+			goto fail;
+		}
+	}
+	*svc = s;
+	return 0;
+fail:
+	s.m = NULL;
+	sandbox_service_free(&s);
+	return r;
+}
+
+void sandbox_service_free(struct ward_sandbox_service *svc)
+{
+	if (!svc)
+		return;
+	tdestroy(svc->known, str_free);
+	tdestroy(svc->recorded, str_free);
+	manifest_free(svc->m);
+	memset(svc, 0, sizeof(*svc));
+}
