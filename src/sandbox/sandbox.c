@@ -584,7 +584,7 @@ static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p
 			return 0;
 		ru->phase = PH_READY;
 	}
-		/* fall through */
+		__attribute__((fallthrough));
 	case PH_READY:
 		if (ru->phase != PH_READY)
 			return 0;
