@@ -66,6 +66,8 @@ struct ward_sandbox_result {
 	size_t errout_len;
 	uint64_t input_bytes;
 	uint64_t denied_after;	/* objects refused after activation (a count) */
+	int conn_fd;		/* under wardd: the client's connection (the caller answers on it
+				 * and closes it), else -1 */
 };
 
 void sandbox_result_free(struct ward_sandbox_result *r);
@@ -143,6 +145,7 @@ enum ward_sandbox_ctl_type {
 	WARD_CTL_ACK,	      /* wardd -> sandbox: err (0: durable) */
 	WARD_CTL_READY,	      /* sandbox -> wardd: warmed up, waiting for a request */
 	WARD_CTL_REQUEST,     /* wardd -> sandbox: a connection (SCM_RIGHTS) and the input length */
+	WARD_CTL_RESPONDING,  /* sandbox -> wardd: it starts writing the answer to the client */
 	WARD_CTL_DONE,	      /* sandbox -> wardd: the status (a count for wardd's stats) */
 };
 
@@ -152,6 +155,10 @@ struct ward_sandbox_ctl_hdr {
 	uint64_t len; /* REQUEST: input bytes; RECORDS: payload bytes after the header */
 };
 
+/**
+ * sandbox_ctl_send() - one message: @h, then @len bytes of @payload, with @pass_fd (>= 0) as
+ * SCM_RIGHTS. Return: 0 or -errno.
+ */
 /* A RECORDS message is at most this long. */
 #define WARD_SANDBOX_CTL_MAX (512 * 1024)
 
@@ -159,6 +166,11 @@ struct ward_sandbox_ctl_hdr {
  * sandbox_ctl_records_decode() - the records of a RECORDS payload (after the header).
  * Return: 0, -EBADMSG, -ENOMEM; @ret_recs has @ret_n records (free each, then the array).
  */
+int sandbox_ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len,
+		     int pass_fd);
+/** sandbox_ctl_recv() - one header and the fd it carries (or -1). Return: 0, -ECONNRESET, -EPROTO. */
+int sandbox_ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd);
+
 int sandbox_ctl_records_decode(const uint8_t *buf, size_t len, struct ward_evlog_record **ret_recs,
 			       size_t *ret_n);
 

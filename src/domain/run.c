@@ -53,7 +53,8 @@ enum {
 	KFD_KILL = 8,	/* keeper: the cgroup's cgroup.kill */
 	KFD_CGPARENT = 9,
 	KFD_API = 10,	/* init: a sandbox's fd 3 for the workload, or closed */
-	KFD_FIRST_FREE = 11,
+	KFD_RES = 11,	/* keeper: the v1 cgroups' ward/ dirs (__RES_MAX of them), or closed */
+	KFD_FIRST_FREE = KFD_RES + __RES_MAX,
 };
 
 enum msg_type {
@@ -277,6 +278,8 @@ static _Noreturn void init_main(struct run_ctx *c)
 	close(KFD_STATUS);
 	close(KFD_KILL);
 	close(KFD_CGPARENT);
+	for (int i = 0; i < __RES_MAX; i++)
+		close(KFD_RES + i);
 	if ((err = cgroup_join_self(&(struct domain_cgroup){ .procs = KFD_PROCS })) < 0)
 		init_fail(err, "join the domain's cgroup: %s", strerror(-err));
 	close(KFD_PROCS);
@@ -370,6 +373,17 @@ static int move_fd(int from, int to)
 	return 0;
 }
 
+/* The sandbox's v1 cgroups, once its tasks are gone (the monitor may be gone too). */
+static void keeper_remove_res(const char *name)
+{
+	for (int i = 0; i < __RES_MAX; i++)
+		for (int k = 0; fcntl(KFD_RES + i, F_GETFD) >= 0 && k < 200; k++) {
+			if (unlinkat(KFD_RES + i, name, AT_REMOVEDIR) == 0 || errno != EBUSY)
+				break;
+			usleep(1000);
+		}
+}
+
 static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char *cg_name)
 {
 	struct domain_cgroup cg = { .killfd = KFD_KILL, .parentfd = KFD_CGPARENT, .procs = -1,
@@ -395,6 +409,8 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 	for (int i = 0; i < KFD_FIRST_FREE; i++) {
 		if (high[i] >= 0 && move_fd(high[i], i) < 0)
 			_exit(125);
+		if (high[i] < 0 && i >= 3)
+			close(i); /* whatever the monitor had there is not the keeper's */
 		if (high[i] < 0 && i < 3) {
 			int n = open("/dev/null", O_RDWR);
 
@@ -441,6 +457,7 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 			if (waitpid(init, &status, 0) != init)
 				goto kill;
 			cgroup_remove(&cg);
+			keeper_remove_res(cg.name);
 			(void)!write(KFD_STATUS, &status, sizeof(status));
 			_exit(0);
 		}
@@ -455,6 +472,7 @@ kill:
 	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
 		;
 	cgroup_remove(&cg);
+	keeper_remove_res(cg.name);
 	_exit(0); /* only now the last reference to the group goes */
 }
 
@@ -855,6 +873,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		int src[KFD_FIRST_FREE] = {
 			dfds[0], dfds[1], dfds[2], guard_fanotify_fd(mo.g), alive[0], status[1],
 			sv[1], mo.cg.procs, mo.cg.killfd, mo.cg.parentfd, sb_fds[3],
+			mo.res.parentfd[0], mo.res.parentfd[1], mo.res.parentfd[2],
 		};
 
 		keeper_main(&c, src, mo.cg.name);

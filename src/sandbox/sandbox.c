@@ -88,17 +88,38 @@ static int uid_claim(uid_t *ret)
 
 /* ---- the control channel to wardd ---- */
 
-static int ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len)
+int sandbox_ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len,
+		     int pass_fd)
 {
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2] = { { (void *)h, sizeof(*h) }, { (void *)payload, len } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	ssize_t n;
 
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
 	return n == (ssize_t)(sizeof(*h) + len) ? 0 : (n < 0 ? -errno : -EPIPE);
 }
 
-/* One header, and the fd it carries (or -1). */
-static int ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd)
+static int ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len)
+{
+	return sandbox_ctl_send(fd, h, payload, len, -1);
+}
+
+int sandbox_ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { h, sizeof(*h) };
@@ -126,6 +147,8 @@ static int ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd)
 	}
 	return 0;
 }
+
+#define ctl_recv sandbox_ctl_recv
 
 static int put_u32(struct buf *b, uint32_t v)
 {
@@ -652,7 +675,8 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		struct ward_sandbox_result *ret, struct ward_diag *d)
 {
 	const struct ward_manifest *m = svc->m;
-	struct ward_sandbox_result res = { .status = WARD_SANDBOX_OK, .exit_status = -1 };
+	struct ward_sandbox_result res = { .status = WARD_SANDBOX_OK, .exit_status = -1,
+					   .conn_fd = -1 };
 	struct run ru = { .svc = svc, .o = o, .res = &res, .d = d, .in_w = -1, .out_r = -1,
 			  .err_r = -1, .api = -1, .src = -1, .stash_fd = -1 };
 	struct ward_domain_bind binds[WARD_MANIFEST_FILES_MAX];
@@ -808,8 +832,11 @@ out:
 	close_fd(&ru.out_r);
 	close_fd(&ru.err_r);
 	close_fd(&ru.api);
-	if (ru.src_owned)
-		close_fd(&ru.src);
+	res.conn_fd = -1;
+	if (ru.src_owned) {
+		res.conn_fd = ru.src; /* the caller answers on it */
+		ru.src = -1;
+	}
 	if (ru.stashed)
 		close_fd(&ru.stash_fd);
 	*ret = res;

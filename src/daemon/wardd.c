@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * wardd: the sandbox monitor daemon. It serves every manifest in a directory as a named service
+ * on a UNIX socket, keeps a warm pool of sealed sandboxes per service (each a child process that
+ * is the sandbox's monitor, see src/sandbox/sandbox.c), hands each client's connection to one
+ * ready sandbox, which serves that one request and is destroyed, and refills the pool.
+ *
+ * Only wardd writes the log: a sandbox's monitor sends its records here, where identical records
+ * of a service are written once (the log grows when a service's code or manifest changes, not
+ * per request). wardd prints nothing per request: what it prints is counts.
+ *
+ * Fail-closed teardown: every sandbox monitor dies with wardd (PR_SET_PDEATHSIG), and each
+ * monitor's keeper then kills its sandbox before any pending grant goes through.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "core/util.h"
+#include "daemon/wardd.h"
+#include "ward-config.h"
+#include "ward/evlog.h"
+#include "ward/state.h"
+
+static struct {
+	const char *state_dir, *services_dir, *policy_path, *socket_path;
+	bool audit, verbose;
+	unsigned max_sandboxes, max_queue;
+	uid_t allow[WARDD_ALLOW_UIDS_MAX];
+	size_t n_allow;
+
+	struct ward_state *st;
+	struct ward_policy *policy;
+	enum ward_domain_mode mode;
+	struct service svcs[WARDD_SERVICES_MAX];
+	size_t n_svcs;
+	struct slot *slots;
+	struct conn *conns[WARDD_CONNS_MAX];
+	size_t n_conns;
+	int listen_fd, sig_fd;
+	bool stopping;
+	uint64_t served, refused;
+} w = { .listen_fd = -1, .sig_fd = -1 };
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wardd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: wardd --state-dir DIR --services DIR [--policy FILE [--audit]]\n"
+	      "             [--socket PATH] [--allow-uid UID]... [--max-sandboxes N]\n"
+	      "             [--max-queue N] [--verbose]\n"
+	      "\n"
+	      "Serve every manifest DIR/*.json (docs/sandbox-manifest.md) as a named service of\n"
+	      "confidential sandboxes. Clients call `ward sandbox call --state-dir DIR NAME`: their\n"
+	      "stdin is the input, the result comes back only from a sandbox that served nobody\n"
+	      "else. Each service keeps its manifest's \"pool\" of sealed, warmed-up sandboxes.\n"
+	      "\n"
+	      "  --state-dir DIR      the state dir (log, attester): records go to its log\n"
+	      "  --services DIR       the manifests, one service per NAME.json\n"
+	      "  --policy FILE        check every service's code against this allowlist (else:\n"
+	      "                       measure only; structural rules hold in every mode)\n"
+	      "  --audit              record what the policy would deny, deny nothing\n"
+	      "  --socket PATH        where to listen (default DIR/wardd.sock, mode 0600)\n"
+	      "  --allow-uid UID      also accept clients of this uid (peer credentials; root\n"
+	      "                       always); the socket is then mode 0666\n"
+	      "  --max-sandboxes N    sandboxes alive at once, warm or busy (default 8)\n"
+	      "  --max-queue N        clients waiting for a sandbox (default 1024)\n"
+	      "  --verbose            say when services are loaded and sandboxes fail to start\n"
+	      "\n"
+	      "Signals: TERM/INT stop (every sandbox is killed), HUP reloads the services dir (a\n"
+	      "malformed manifest keeps the running set), USR1 prints the counts.\n",
+	      f);
+}
+
+static unsigned parse_unsigned(const char *opt, const char *s, unsigned max)
+{
+	char *e;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (!s[0] || *e || errno || s[0] == '-' || v > max) {
+		logmsg("%s: a number up to %u", opt, max);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+/* ---- services ---- */
+
+static int load_manifests(struct service *out, size_t *ret_n, bool quiet_ok)
+{
+	struct dirent **names = NULL;
+	size_t n = 0;
+	int k, r = 0;
+
+	k = scandir(w.services_dir, &names, NULL, alphasort);
+	if (k < 0) {
+		logmsg("%s: %s", w.services_dir, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < k; i++) {
+		const char *nm = names[i]->d_name;
+		size_t len = strlen(nm);
+		struct ward_manifest *m = NULL;
+		struct ward_diag d = { { 0 } };
+		char path[4096];
+
+		if (r < 0 || len < 6 || strcmp(nm + len - 5, ".json") != 0 || nm[0] == '.')
+			continue;
+		if (n == WARDD_SERVICES_MAX) {
+			logmsg("%s: more than %d services", w.services_dir, WARDD_SERVICES_MAX);
+			r = -E2BIG;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", w.services_dir, nm);
+		r = manifest_load(path, &m, &d);
+		if (r < 0) {
+			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
+			continue;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(out[j].s.m->name, m->name) == 0) {
+				logmsg("%s: service \"%s\" is also %s", path, m->name, out[j].path);
+				r = -EEXIST;
+			}
+		if (r < 0) {
+			manifest_free(m);
+			continue;
+		}
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].s.m = m;
+		snprintf(out[n].path, sizeof(out[n].path), "%s", path);
+		n++;
+	}
+	for (int i = 0; i < k; i++)
+		free(names[i]);
+	free(names);
+	if (r == 0 && n == 0 && !quiet_ok) {
+		logmsg("%s: no *.json manifest", w.services_dir);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		for (size_t j = 0; j < n; j++)
+			manifest_free(out[j].s.m);
+		return r;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* Registers @svc: its service record and "measure" paths go to the log. */
+static int register_service(struct service *svc)
+{
+	struct ward_manifest *m = svc->s.m;
+	struct ward_diag d = { { 0 } };
+	char hex[65];
+	int r;
+
+	svc->s.m = NULL;
+	r = sandbox_service_init(&svc->s, m, w.mode, w.policy, w.st, &d);
+	if (r < 0) {
+		logmsg("%s: %s", svc->path, d.msg[0] ? d.msg : strerror(-r));
+		manifest_free(m);
+		return r;
+	}
+	svc->live = true;
+	manifest_digest_hex(svc->s.m, hex);
+	if (w.verbose)
+		logmsg("service %s (%s): manifest sha256:%s, pool %u", svc->s.m->name, svc->path,
+		       hex, svc->s.m->pool);
+	return 0;
+}
+
+/* ---- answers wardd itself gives (before a sandbox is chosen) ---- */
+
+static void answer(int fd, enum ward_sandbox_status st, const char *msg)
+{
+	struct ward_svc_resp_hdr h = { .magic = WARD_SVC_RESP_MAGIC, .status = st,
+				       .exit_status = -1 };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)msg, strlen(msg) } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	h.msg_len = (uint32_t)strlen(msg);
+	/* Best effort, never blocking: a client that does not read loses its answer. */
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* ---- sandboxes ---- */
+
+static size_t count_slots(int svc, enum slot_state st)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < w.max_sandboxes; i++)
+		if (w.slots[i].state == st && (svc < 0 || w.slots[i].svc == svc))
+			n++;
+	return n;
+}
+
+static size_t queued_for(int svc)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w.n_conns; i++)
+		if (w.conns[i]->queued && w.conns[i]->svc == svc)
+			n++;
+	return n;
+}
+
+static _Noreturn void sandbox_child(struct service *svc, int ctl)
+{
+	struct ward_sandbox_result res;
+	struct ward_diag d = { { 0 } };
+	struct ward_sandbox_ctl_hdr h = { .type = WARD_CTL_DONE };
+	int bufsz = 1 << 20;
+
+	/* Dies with wardd; its keeper then kills the sandbox. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+		_exit(1);
+	/* Nothing of wardd's but the channel and stdio: not the listening socket, not other
+	 * sandboxes' channels, not other clients. */
+	if (ctl != 3 && (dup2(ctl, 3) < 0 || close(ctl) < 0))
+		_exit(1);
+	close_range(4, ~0U, 0);
+	(void)setsockopt(3, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz));
+	{
+		sigset_t none;
+
+		/* Its own name (`pkill wardd` must not hit it), and deaf to the signals a
+		 * `ward run` monitor would forward to its workload: nothing from outside reaches
+		 * a sandbox; wardd stops it with SIGKILL. */
+		static const int deaf[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+					    SIGWINCH, SIGPIPE };
+
+		(void)prctl(PR_SET_NAME, "ward-sandbox");
+		for (size_t i = 0; i < sizeof(deaf) / sizeof(deaf[0]); i++)
+			signal(deaf[i], SIG_IGN);
+		signal(SIGCHLD, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	(void)sandbox_run(&svc->s, &(struct ward_sandbox_opts){ .ctl_fd = 3, .in_fd = -1,
+								 .st = w.st },
+			  &res, &d);
+	if (res.conn_fd >= 0) {
+		struct ward_sandbox_ctl_hdr rh = { .type = WARD_CTL_RESPONDING };
+		struct ward_svc_resp_hdr rs = { .magic = WARD_SVC_RESP_MAGIC, .status = res.status,
+						.exit_status = res.exit_status };
+		struct timeval tv = { .tv_sec = 30 };
+		const char *msg = res.msg;
+
+		(void)sandbox_ctl_send(3, &rh, NULL, 0, -1);
+		rs.msg_len = (uint32_t)strnlen(msg, 255);
+		rs.output_len = res.output_len;
+		rs.stderr_len = res.errout_len;
+		(void)fcntl(res.conn_fd, F_SETFL, 0);
+		(void)setsockopt(res.conn_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (write_all(res.conn_fd, &rs, sizeof(rs)) == 0 &&
+		    write_all(res.conn_fd, msg, rs.msg_len) == 0 &&
+		    (!res.output_len || write_all(res.conn_fd, res.output, res.output_len) == 0) &&
+		    res.errout_len)
+			(void)write_all(res.conn_fd, res.errout, res.errout_len);
+		close(res.conn_fd);
+	} else if (d.msg[0]) {
+		/* The operator's diagnostic: about building the sandbox, never client data
+		 * (no request was taken). */
+		logmsg("service %s: sandbox: %s", svc->s.m->name, d.msg);
+	}
+	if (res.output)
+		explicit_bzero(res.output, res.output_len);
+	h.err = (int32_t)res.status;
+	(void)sandbox_ctl_send(3, &h, NULL, 0, -1);
+	_exit(0);
+}
+
+static int spawn(int svc)
+{
+	int sv[2];
+	pid_t pid;
+
+	for (unsigned i = 0; i < w.max_sandboxes; i++) {
+		struct slot *sl = &w.slots[i];
+
+		if (sl->state != SLOT_FREE)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return -errno;
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			return -errno;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			sandbox_child(&w.svcs[svc], sv[1]);
+		}
+		close(sv[1]);
+		*sl = (struct slot){ .state = SLOT_WARMING, .svc = svc, .pid = pid, .ctl = sv[0],
+				     .conn = -1 };
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/* Enough sandboxes warming or ready for each live service: its pool, plus its queue. */
+static void refill(void)
+{
+	uint64_t t = now_ms();
+
+	if (w.stopping)
+		return;
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (size_t i = 0; i < w.n_svcs; i++) {
+			struct service *svc = &w.svcs[i];
+			size_t have = count_slots((int)i, SLOT_WARMING) + count_slots((int)i, SLOT_READY);
+			size_t want = svc->s.m->pool + queued_for((int)i);
+
+			if (!svc->live || have >= want || t < svc->respawn_after_ms)
+				continue;
+			if (count_slots(-1, SLOT_FREE) == 0)
+				return;
+			if (spawn((int)i) == 0)
+				progress = true;
+		}
+	}
+}
+
+static void conn_free(size_t i)
+{
+	struct conn *c = w.conns[i];
+
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	w.conns[i] = w.conns[--w.n_conns];
+}
+
+/* Hands the oldest client waiting for @svc to a ready sandbox of it, if both exist. */
+static void dispatch(int svc)
+{
+	for (;;) {
+		struct slot *sl = NULL;
+		size_t ci = SIZE_MAX;
+
+		for (unsigned i = 0; i < w.max_sandboxes && !sl; i++)
+			if (w.slots[i].state == SLOT_READY && w.slots[i].svc == svc)
+				sl = &w.slots[i];
+		for (size_t i = 0; i < w.n_conns && ci == SIZE_MAX; i++)
+			if (w.conns[i]->queued && w.conns[i]->svc == svc)
+				ci = i;
+		if (!sl || ci == SIZE_MAX)
+			return;
+		{
+			struct conn *c = w.conns[ci];
+			struct ward_sandbox_ctl_hdr h = { .type = WARD_CTL_REQUEST,
+							  .len = c->input_len };
+
+			if (sandbox_ctl_send(sl->ctl, &h, NULL, 0, c->fd) < 0) {
+				/* That sandbox is gone: the client waits for the next. */
+				kill(sl->pid, SIGKILL);
+				sl->state = SLOT_BUSY;
+				continue;
+			}
+			sl->state = SLOT_BUSY;
+			sl->conn = c->fd; /* kept to answer if the sandbox dies first */
+			c->fd = -1;
+			conn_free(ci);
+		}
+	}
+}
+
+static void slot_message(struct slot *sl)
+{
+	static uint8_t buf[sizeof(struct ward_sandbox_ctl_hdr) + WARD_SANDBOX_CTL_MAX];
+	struct service *svc = &w.svcs[sl->svc];
+	struct ward_sandbox_ctl_hdr h;
+	ssize_t n = recv(sl->ctl, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < (ssize_t)sizeof(h)) {
+		/* The child is gone (or spoke nonsense): reaped on SIGCHLD. */
+		close(sl->ctl);
+		sl->ctl = -1;
+		if (n >= 0 || sl->state != SLOT_BUSY)
+			kill(sl->pid, SIGKILL);
+		return;
+	}
+	memcpy(&h, buf, sizeof(h));
+	switch (h.type) {
+	case WARD_CTL_RECORDS: {
+		struct ward_sandbox_ctl_hdr ack = { .type = WARD_CTL_ACK };
+		struct ward_evlog_record *recs = NULL;
+		struct ward_diag d = { { 0 } };
+		size_t nrec = 0;
+		int r;
+
+		if (h.len != (uint64_t)n - sizeof(h))
+			r = -EPROTO;
+		else
+			r = sandbox_ctl_records_decode(buf + sizeof(h), h.len, &recs, &nrec);
+		if (r == 0 && nrec)
+			r = sandbox_service_append(&svc->s, w.st, recs, nrec, &d);
+		for (size_t i = 0; i < nrec; i++)
+			evlog_record_free(&recs[i]);
+		free(recs);
+		if (r < 0)
+			logmsg("service %s: cannot record: %s", svc->s.m->name,
+			       d.msg[0] ? d.msg : strerror(-r));
+		ack.err = r;
+		(void)sandbox_ctl_send(sl->ctl, &ack, NULL, 0, -1);
+		break;
+	}
+	case WARD_CTL_READY:
+		if (sl->state == SLOT_WARMING) {
+			sl->state = SLOT_READY;
+			svc->respawn_after_ms = 0;
+			dispatch(sl->svc);
+		}
+		break;
+	case WARD_CTL_RESPONDING:
+		sl->responding = true;
+		break;
+	case WARD_CTL_DONE:
+		sl->done = true;
+		if (sl->state == SLOT_BUSY) {
+			w.served++;
+			if (h.err == WARD_SANDBOX_OK)
+				svc->ok++;
+			else
+				svc->failed++;
+		} else {
+			/* It never became ready: do not spin on a service that cannot start. */
+			svc->respawn_after_ms = now_ms() + WARDD_RESPAWN_BACKOFF_MS;
+		}
+		break;
+	default:
+		kill(sl->pid, SIGKILL);
+		break;
+	}
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < w.max_sandboxes; i++) {
+			struct slot *sl = &w.slots[i];
+
+			if (sl->state == SLOT_FREE || sl->pid != pid)
+				continue;
+			/* Drain what it said before it went (its DONE, a last RECORDS). */
+			while (sl->ctl >= 0) {
+				struct pollfd p = { sl->ctl, POLLIN, 0 };
+
+				if (poll(&p, 1, 0) <= 0)
+					break;
+				slot_message(sl);
+			}
+			if (sl->state == SLOT_BUSY && sl->conn >= 0 && !sl->responding) {
+				answer(sl->conn, WARD_SANDBOX_UNAVAILABLE,
+				       "the sandbox died before it answered");
+				w.svcs[sl->svc].failed++;
+			} else if (sl->state != SLOT_BUSY && !sl->done) {
+				w.svcs[sl->svc].respawn_after_ms = now_ms() + WARDD_RESPAWN_BACKOFF_MS;
+			}
+			if (sl->conn >= 0)
+				close(sl->conn);
+			if (sl->ctl >= 0)
+				close(sl->ctl);
+			*sl = (struct slot){ .state = SLOT_FREE, .ctl = -1, .conn = -1 };
+		}
+	}
+}
+
+/* ---- clients ---- */
+
+static bool peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	if (cr.uid == 0)
+		return true;
+	for (size_t i = 0; i < w.n_allow; i++)
+		if (w.allow[i] == cr.uid)
+			return true;
+	return false;
+}
+
+static void accept_clients(void)
+{
+	for (;;) {
+		int fd = accept4(w.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0)
+			return;
+		if (!peer_allowed(fd)) {
+			w.refused++;
+			answer(fd, WARD_SANDBOX_BAD_REQUEST, "permission denied (peer credentials)");
+			close(fd);
+			continue;
+		}
+		if (w.n_conns == WARDD_CONNS_MAX || !(c = calloc(1, sizeof(*c)))) {
+			answer(fd, WARD_SANDBOX_UNAVAILABLE, "too many clients");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->svc = -1;
+		c->deadline_ms = now_ms() + WARD_SVC_HEADER_TIMEOUT_MS;
+		w.conns[w.n_conns++] = c;
+	}
+}
+
+static size_t count_queued_total(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w.n_conns; i++)
+		n += w.conns[i]->queued;
+	return n;
+}
+
+/* Reads more of @c's header; 1 when the request is complete (queued), 0 for more, -1 to drop. */
+static int read_header(struct conn *c)
+{
+	struct ward_svc_req_hdr h;
+	size_t want = sizeof(h);
+	ssize_t n;
+
+	if (c->got >= sizeof(h)) {
+		memcpy(&h, c->hdr, sizeof(h));
+		want += h.name_len;
+	}
+	n = recv(c->fd, c->hdr + c->got, want - c->got, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	c->got += (size_t)n;
+	if (c->got < sizeof(h))
+		return 0;
+	memcpy(&h, c->hdr, sizeof(h));
+	if (memcmp(h.magic, WARD_SVC_REQ_MAGIC, 8) != 0 || h.flags ||
+	    h.name_len == 0 || h.name_len >= WARD_SERVICE_NAME_MAX) {
+		answer(c->fd, WARD_SANDBOX_BAD_REQUEST, "malformed request header");
+		return -1;
+	}
+	if (c->got < sizeof(h) + h.name_len)
+		return c->got == sizeof(h) ? read_header(c) : 0;
+	{
+		char name[WARD_SERVICE_NAME_MAX];
+		int svc = -1;
+
+		memcpy(name, c->hdr + sizeof(h), h.name_len);
+		name[h.name_len] = 0;
+		for (size_t i = 0; i < w.n_svcs; i++)
+			if (w.svcs[i].live && strcmp(w.svcs[i].s.m->name, name) == 0)
+				svc = (int)i;
+		if (svc < 0) {
+			answer(c->fd, WARD_SANDBOX_UNKNOWN_SERVICE, "no such service");
+			return -1;
+		}
+		if (h.input_len > w.svcs[svc].s.m->max_input_bytes) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "the input is larger than max_input_bytes (%llu)",
+				 (unsigned long long)w.svcs[svc].s.m->max_input_bytes);
+			answer(c->fd, WARD_SANDBOX_INPUT_TOO_LARGE, msg);
+			return -1;
+		}
+		if (count_queued_total() >= w.max_queue) {
+			answer(c->fd, WARD_SANDBOX_UNAVAILABLE, "busy: too many clients waiting");
+			return -1;
+		}
+		c->svc = svc;
+		c->input_len = h.input_len;
+		c->queued = true;
+		return 1;
+	}
+}
+
+/* ---- reload, counts, the loop ---- */
+
+static void reload(void)
+{
+	struct service fresh[WARDD_SERVICES_MAX];
+	size_t n = 0;
+
+	if (load_manifests(fresh, &n, true) < 0) {
+		logmsg("reload: the services dir has errors; keeping the running services");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < w.n_svcs; j++)
+			if (w.svcs[j].live && strcmp(w.svcs[j].s.m->name, fresh[i].s.m->name) == 0)
+				break;
+		/* Unchanged: keep it (and its pool). */
+		if (j < w.n_svcs && memcmp(w.svcs[j].s.m->digest, fresh[i].s.m->digest, 32) == 0) {
+			manifest_free(fresh[i].s.m);
+			fresh[i].s.m = NULL;
+			continue;
+		}
+		/* Changed or new: the old one's ready sandboxes go, the new one is recorded. */
+		if (j < w.n_svcs) {
+			w.svcs[j].live = false;
+			for (unsigned k = 0; k < w.max_sandboxes; k++)
+				if (w.slots[k].state != SLOT_FREE && w.slots[k].svc == (int)j &&
+				    w.slots[k].state != SLOT_BUSY)
+					kill(w.slots[k].pid, SIGKILL);
+		}
+		if (w.n_svcs == WARDD_SERVICES_MAX) {
+			logmsg("reload: more than %d services over wardd's life; restart it",
+			       WARDD_SERVICES_MAX);
+			manifest_free(fresh[i].s.m);
+			continue;
+		}
+		w.svcs[w.n_svcs] = fresh[i];
+		if (register_service(&w.svcs[w.n_svcs]) == 0)
+			w.n_svcs++;
+	}
+	/* Services whose manifest is gone stop taking requests. */
+	for (size_t j = 0; j < w.n_svcs; j++) {
+		bool present = false;
+
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(w.svcs[j].s.m->name, fresh[i].s.m ? fresh[i].s.m->name :
+					   w.svcs[j].s.m->name) == 0)
+				present = true;
+		if (!present)
+			w.svcs[j].live = false;
+	}
+	logmsg("reloaded %s", w.services_dir);
+}
+
+static void print_counts(void)
+{
+	for (size_t i = 0; i < w.n_svcs; i++)
+		if (w.svcs[i].live)
+			logmsg("service %s: %llu ok, %llu failed, %zu ready, %zu warming, %zu busy, "
+			       "%zu waiting", w.svcs[i].s.m->name, (unsigned long long)w.svcs[i].ok,
+			       (unsigned long long)w.svcs[i].failed, count_slots((int)i, SLOT_READY),
+			       count_slots((int)i, SLOT_WARMING), count_slots((int)i, SLOT_BUSY),
+			       queued_for((int)i));
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		logmsg("%s: path too long for a UNIX socket", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket left by a wardd that died: nobody answers on it. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		logmsg("%s: another wardd is serving this socket", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, w.n_allow ? 0666 : 0600) < 0 || listen(fd, 256) < 0) {
+		int r = -errno;
+
+		logmsg("%s: %s", path, strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void loop(void)
+{
+	static struct pollfd p[2 + WARDD_SANDBOXES_MAX + WARDD_CONNS_MAX];
+
+	while (!w.stopping) {
+		size_t n = 0, slot_base, conn_base;
+		uint64_t t = now_ms();
+		int timeout = -1;
+
+		refill();
+		p[n++] = (struct pollfd){ w.sig_fd, POLLIN, 0 };
+		p[n++] = (struct pollfd){ w.listen_fd, POLLIN, 0 };
+		slot_base = n;
+		for (unsigned i = 0; i < w.max_sandboxes; i++)
+			p[n++] = (struct pollfd){ w.slots[i].ctl, POLLIN, 0 };
+		conn_base = n;
+		for (size_t i = 0; i < w.n_conns; i++) {
+			struct conn *c = w.conns[i];
+
+			/* Queued clients are not read (their input is the sandbox's to read). */
+			p[n++] = (struct pollfd){ c->queued ? -1 : c->fd, POLLIN, 0 };
+			if (!c->queued) {
+				int left = c->deadline_ms > t ? (int)(c->deadline_ms - t) : 0;
+
+				timeout = timeout < 0 || left < timeout ? left : timeout;
+			}
+		}
+		for (size_t i = 0; i < w.n_svcs; i++)
+			if (w.svcs[i].respawn_after_ms > t) {
+				int left = (int)(w.svcs[i].respawn_after_ms - t);
+
+				timeout = timeout < 0 || left < timeout ? left : timeout;
+			}
+		if (poll(p, n, timeout) < 0 && errno != EINTR) {
+			logmsg("poll: %s", strerror(errno));
+			return;
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(w.sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					w.stopping = true;
+				else if (si.ssi_signo == SIGHUP)
+					reload();
+				else if (si.ssi_signo == SIGUSR1)
+					print_counts();
+				else if (si.ssi_signo == SIGCHLD)
+					reap();
+			}
+		}
+		for (unsigned i = 0; i < w.max_sandboxes; i++)
+			if (w.slots[i].state != SLOT_FREE && w.slots[i].ctl >= 0 &&
+			    p[slot_base + i].revents)
+				slot_message(&w.slots[i]);
+		/* Connections, from the last (conn_free moves the last into the hole). */
+		t = now_ms();
+		for (size_t i = w.n_conns; i-- > 0;) {
+			struct conn *c = w.conns[i];
+			int r = 0;
+
+			if (c->queued)
+				continue;
+			if (conn_base + i < n && p[conn_base + i].fd == c->fd && p[conn_base + i].revents)
+				r = read_header(c);
+			else if (t >= c->deadline_ms)
+				r = -1; /* too slow: dropped without an answer */
+			if (r < 0)
+				conn_free(i);
+			else if (r > 0)
+				dispatch(c->svc);
+		}
+		if (p[1].revents)
+			accept_clients();
+		reap();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "services", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "audit", no_argument, NULL, 'a' },
+		{ "socket", required_argument, NULL, 'k' },
+		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "max-sandboxes", required_argument, NULL, 'm' },
+		{ "max-queue", required_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	struct service loaded[WARDD_SERVICES_MAX];
+	struct ward_diag d = { { 0 } };
+	char sock[4096];
+	sigset_t ss;
+	size_t n = 0;
+	int c, r;
+
+	w.max_sandboxes = WARDD_SANDBOXES_DEFAULT;
+	w.max_queue = WARDD_QUEUE_DEFAULT;
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			w.state_dir = optarg;
+			break;
+		case 'S':
+			w.services_dir = optarg;
+			break;
+		case 'p':
+			w.policy_path = optarg;
+			break;
+		case 'a':
+			w.audit = true;
+			break;
+		case 'k':
+			w.socket_path = optarg;
+			break;
+		case 'u':
+			if (w.n_allow == WARDD_ALLOW_UIDS_MAX) {
+				logmsg("--allow-uid: at most %d", WARDD_ALLOW_UIDS_MAX);
+				return 2;
+			}
+			w.allow[w.n_allow++] = parse_unsigned("--allow-uid", optarg, 0xfffffffeU);
+			break;
+		case 'm':
+			w.max_sandboxes = parse_unsigned("--max-sandboxes", optarg, WARDD_SANDBOXES_MAX);
+			break;
+		case 'q':
+			w.max_queue = parse_unsigned("--max-queue", optarg, WARDD_CONNS_MAX);
+			break;
+		case 'v':
+			w.verbose = true;
+			break;
+		case 'V':
+			printf("wardd %s\n", WARD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !w.services_dir) {
+		usage(stderr);
+		return 2;
+	}
+	if (!w.state_dir)
+		w.state_dir = getenv("WARD_STATE_DIR") ? getenv("WARD_STATE_DIR") :
+							  WARD_DEFAULT_STATE_DIR;
+	if (w.max_sandboxes == 0) {
+		logmsg("--max-sandboxes: at least 1");
+		return 2;
+	}
+	if (w.audit && !w.policy_path) {
+		logmsg("--audit needs --policy");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		logmsg("needs root (namespaces, mounts, fanotify permission events, cgroups)");
+		return 125;
+	}
+	/* Manifests first: a malformed one stops wardd before anything is recorded. */
+	if (load_manifests(loaded, &n, false) < 0)
+		return 2;
+	if ((r = state_open(w.state_dir, NULL, WARD_STATE_ATTESTER, &w.st, &d)) < 0) {
+		logmsg("state dir %s: %s", w.state_dir, d.msg[0] ? d.msg : strerror(-r));
+		return 125;
+	}
+	w.mode = WARD_MODE_MEASURE;
+	if (w.policy_path) {
+		uint8_t *buf;
+		size_t len;
+
+		if ((r = read_file_full(w.policy_path, WARD_POLICY_FILE_MAX, &buf, &len)) < 0) {
+			logmsg("%s: %s", w.policy_path, strerror(-r));
+			return 2;
+		}
+		r = state_load_policy(w.st, buf, len, &w.policy, &d);
+		free(buf);
+		if (r < 0) {
+			logmsg("%s: %s", w.policy_path, d.msg[0] ? d.msg : strerror(-r));
+			return 2;
+		}
+		w.mode = w.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	} else if (w.verbose) {
+		logmsg("no policy: sandboxes are measure-only (their code is measured and recorded; "
+		       "structural rules deny)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		w.svcs[w.n_svcs] = loaded[i];
+		if (register_service(&w.svcs[w.n_svcs]) < 0) {
+			for (size_t k = i + 1; k < n; k++)
+				manifest_free(loaded[k].s.m);
+			return 2;
+		}
+		w.n_svcs++;
+	}
+	w.slots = calloc(w.max_sandboxes, sizeof(*w.slots));
+	if (!w.slots)
+		return 125;
+	for (unsigned i = 0; i < w.max_sandboxes; i++)
+		w.slots[i] = (struct slot){ .state = SLOT_FREE, .ctl = -1, .conn = -1 };
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGUSR1);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	w.sig_fd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w.sig_fd < 0)
+		return 125;
+	if (!w.socket_path) {
+		snprintf(sock, sizeof(sock), "%s/%s", w.state_dir, WARD_SVC_SOCKET);
+		w.socket_path = sock;
+	}
+	w.listen_fd = listen_on(w.socket_path);
+	if (w.listen_fd < 0)
+		return 125;
+	logmsg("serving %zu service(s) on %s", w.n_svcs, w.socket_path);
+	loop();
+	/* Stop: every sandbox goes (its monitor's keeper kills it), then the socket. */
+	close(w.listen_fd);
+	(void)unlink(w.socket_path);
+	for (unsigned i = 0; i < w.max_sandboxes; i++)
+		if (w.slots[i].state != SLOT_FREE)
+			kill(w.slots[i].pid, SIGKILL);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	print_counts();
+	for (size_t i = 0; i < w.n_conns; i++)
+		close(w.conns[i]->fd);
+	for (size_t i = 0; i < w.n_svcs; i++)
+		sandbox_service_free(&w.svcs[i].s);
+	policy_free(w.policy);
+	state_close(w.st);
+	return 0;
+}
