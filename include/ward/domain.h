@@ -150,6 +150,7 @@ struct ward_domain_spec {
 	uid_t uid;
 	gid_t gid;
 	char *const *argv; /* CMD and its arguments; CMD is looked up in the domain's PATH */
+	const char *exec_path; /* what to execute instead of looking argv[0] up, or NULL */
 	/* Called for every decision (first: recorded now; false: seen and recorded before). */
 	void (*on_decision)(void *ud, const struct ward_decision *dec, bool first);
 	/* Called when CMD itself could not be executed in the domain (-errno). */

@@ -78,6 +78,8 @@ struct ward_sandbox_service {
 	enum ward_domain_mode mode;
 	const struct ward_policy *policy; /* NULL in WARD_MODE_MEASURE */
 	char domain[64];		  /* "svc:NAME": the domain of its records */
+	char *exec_path;		  /* argv[0] resolved on the host (no /etc in a sandbox:
+					   * /etc/alternatives links would not resolve there) */
 	void *known;			  /* digests measured for it (tsearch) */
 	size_t n_known;
 	void *recorded;			  /* sha256 of each record written for it (tsearch) */

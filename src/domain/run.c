@@ -234,7 +234,10 @@ static _Noreturn void workload_main(struct run_ctx *c, int errfd)
 		errno = EPERM;
 		goto fail;
 	}
-	execvp(spec->argv[0], spec->argv);
+	if (spec->exec_path)
+		execv(spec->exec_path, spec->argv);
+	else
+		execvp(spec->argv[0], spec->argv);
 fail:
 	err = errno;
 	(void)!write(errfd, &err, sizeof(err));

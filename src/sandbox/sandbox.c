@@ -745,6 +745,7 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		.uid = uid,
 		.gid = (gid_t)uid,
 		.argv = m->argv,
+		.exec_path = svc->exec_path,
 		.stats = &stats,
 		.sandbox = &sb,
 	};

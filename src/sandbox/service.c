@@ -105,7 +105,7 @@ int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *
 			   struct ward_evlog_record *recs, size_t n, struct ward_diag *d)
 {
 	struct ward_evlog_record fresh[WARD_APPEND_BATCH_MAX];
-	char *keys[WARD_APPEND_BATCH_MAX];
+	char *keys[WARD_APPEND_BATCH_MAX], *dkeys[WARD_APPEND_BATCH_MAX];
 	size_t nf = 0;
 	int r = 0;
 
@@ -132,6 +132,7 @@ int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *
 		if (!key)
 			continue;
 		keys[nf] = key;
+		dkeys[nf] = record_digest_key(&recs[i]); /* before the log takes the record */
 		fresh[nf++] = recs[i];
 		memset(&recs[i], 0, sizeof(recs[i]));
 	}
@@ -139,7 +140,7 @@ int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *
 		goto fail;
 	/* Durable: remember them, and the objects they measured. */
 	for (size_t i = 0; i < nf; i++) {
-		char *dk = record_digest_key(&fresh[i]);
+		char *dk = dkeys[i];
 
 		(void)set_add(&svc->recorded, &svc->n_recorded, SIZE_MAX, keys[i]);
 		keys[i] = NULL;
@@ -152,6 +153,7 @@ int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *
 fail:
 	for (size_t i = 0; i < nf; i++) {
 		free(keys[i]);
+		free(dkeys[i]);
 		evlog_record_free(&fresh[i]);
 	}
 	return r;
@@ -290,6 +292,15 @@ int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest 
 	if ((r = check_host(m, d)) < 0)
 		return r;
 	snprintf(s.domain, sizeof(s.domain), "svc:%s", m->name);
+	s.exec_path = realpath(m->argv[0], NULL);
+	if (!s.exec_path)
+		return diag_set(d, -errno, "\"argv\"[0]: %s: %s", m->argv[0], strerror(errno));
+	if (!on_code_mount(m, s.exec_path)) {
+		r = diag_set(d, -EINVAL, "\"argv\"[0]: %s resolves to %s, not below /usr or a "
+			     "\"code\" dir", m->argv[0], s.exec_path);
+		free(s.exec_path);
+		return r;
+	}
 	snprintf(ev.service, sizeof(ev.service), "%s", m->name);
 	snprintf(ev.domain, sizeof(ev.domain), "%s", s.domain);
 	memcpy(ev.manifest_digest, m->digest, sizeof(ev.manifest_digest));
@@ -326,7 +337,7 @@ int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest 
 	return 0;
 fail:
 	s.m = NULL;
-	sandbox_service_free(&s);
+	sandbox_service_free(&s); /* frees exec_path too */
 	return r;
 }
 
@@ -336,6 +347,7 @@ void sandbox_service_free(struct ward_sandbox_service *svc)
 		return;
 	tdestroy(svc->known, str_free);
 	tdestroy(svc->recorded, str_free);
+	free(svc->exec_path);
 	manifest_free(svc->m);
 	memset(svc, 0, sizeof(*svc));
 }
