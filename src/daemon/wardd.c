@@ -407,6 +407,20 @@ static void dispatch(int svc)
 	}
 }
 
+/* A sandbox of @svc could not start: the oldest client waiting for it is told now rather than
+ * left waiting for a service that may never start. */
+static void fail_one_waiting(int svc)
+{
+	for (size_t i = 0; i < w.n_conns; i++)
+		if (w.conns[i]->queued && w.conns[i]->svc == svc) {
+			answer(w.conns[i]->fd, WARD_SANDBOX_UNAVAILABLE,
+			       "the service's sandbox could not start (see wardd's log)");
+			w.svcs[svc].failed++;
+			conn_free(i);
+			return;
+		}
+}
+
 static void slot_message(struct slot *sl)
 {
 	static uint8_t buf[sizeof(struct ward_sandbox_ctl_hdr) + WARD_SANDBOX_CTL_MAX];
@@ -470,6 +484,7 @@ static void slot_message(struct slot *sl)
 		} else {
 			/* It never became ready: do not spin on a service that cannot start. */
 			svc->respawn_after_ms = now_ms() + WARDD_RESPAWN_BACKOFF_MS;
+			fail_one_waiting(sl->svc);
 		}
 		break;
 	default:
@@ -503,6 +518,7 @@ static void reap(void)
 				w.svcs[sl->svc].failed++;
 			} else if (sl->state != SLOT_BUSY && !sl->done) {
 				w.svcs[sl->svc].respawn_after_ms = now_ms() + WARDD_RESPAWN_BACKOFF_MS;
+				fail_one_waiting(sl->svc);
 			}
 			if (sl->conn >= 0)
 				close(sl->conn);

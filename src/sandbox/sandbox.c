@@ -60,6 +60,17 @@ void sandbox_result_free(struct ward_sandbox_result *r)
 
 /* Claims a free uid in the sandbox range: a lock file per uid, held for the sandbox's life
  * (a lock whose holder died is free again). Return: the lock fd, or -errno. */
+static void uid_release(uid_t uid, int lockfd)
+{
+	char path[64];
+
+	if (lockfd < 0)
+		return;
+	snprintf(path, sizeof(path), UID_DIR "/%u", (unsigned)uid);
+	(void)unlink(path); /* still holding the lock */
+	close(lockfd);
+}
+
 static int uid_claim(uid_t *ret)
 {
 	(void)mkdir("/run/ward", 0700);
@@ -74,10 +85,15 @@ static int uid_claim(uid_t *ret)
 			return -EIO;
 		rnd %= WARD_SANDBOX_UID_COUNT;
 		snprintf(path, sizeof(path), UID_DIR "/%u", WARD_SANDBOX_UID_BASE + rnd);
+		struct stat a, b;
+
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		/* Locked, and still the file at that path (its last holder unlinks it while
+		 * it holds the lock: a lock on an unlinked file claims nothing). */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
 			*ret = WARD_SANDBOX_UID_BASE + rnd;
 			return fd;
 		}
@@ -643,6 +659,22 @@ static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p
 	return 0;
 }
 
+/* Before activation only (the guard tells nothing after it): what was denied while the service
+ * warmed up depends on its code, not on any client's data. */
+static void on_decision(void *ud, const struct ward_decision *dec, bool first)
+{
+	struct run *ru = ud;
+	char ds[WARD_DIGEST_STR_MAX] = "?";
+
+	if (dec->verdict == WARD_DECISION_ALLOW || !first)
+		return;
+	if (dec->has_object)
+		measure_digest_format(&dec->object, ds);
+	fprintf(stderr, "ward: service %s: %s %s of '%s' (%s): %s\n", ru->svc->m->name,
+		dec->verdict == WARD_DECISION_DENY ? "denied" : "audit: would deny",
+		decision_grant_name(dec->grant), dec->path, ds, dec->reason);
+}
+
 static int pipe_pair(int fds[2], bool nonblock_ours, int ours)
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -683,7 +715,7 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 	struct ward_domain_sandbox sb = { 0 };
 	struct ward_domain_stats stats = { 0 };
 	struct ward_domain_spec spec = { 0 };
-	_cleanup_close_ int uid_lock = -EBADF;
+	int uid_lock = -EBADF;
 	_cleanup_free_ char **env = NULL;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, api[2] = { -1, -1 };
 	int r, status = -1;
@@ -691,13 +723,13 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 
 	*ret = res;
 	ret->status = WARD_SANDBOX_UNAVAILABLE;
+	env = make_env(m);
+	if (!env)
+		return -ENOMEM;
 	uid_lock = uid_claim(&uid);
 	if (uid_lock < 0)
 		return diag_set(d, uid_lock, "no free sandbox uid (%s): %s", UID_DIR,
 				strerror(-uid_lock));
-	env = make_env(m);
-	if (!env)
-		return -ENOMEM;
 	if ((r = pipe_pair(in, true, 1)) < 0 || (r = pipe_pair(out, true, 0)) < 0 ||
 	    (r = pipe_pair(err, true, 0)) < 0 ||
 	    (m->activation == WARD_ACTIVATE_API &&
@@ -748,6 +780,8 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		.exec_path = svc->exec_path,
 		.stats = &stats,
 		.sandbox = &sb,
+		.on_decision = on_decision,
+		.userdata = &ru,
 	};
 	r = domain_run(&spec, o->st, &status, NULL, d);
 	if (r < 0) {
@@ -840,6 +874,8 @@ out:
 	}
 	if (ru.stashed)
 		close_fd(&ru.stash_fd);
+	/* Every process of the sandbox is gone (domain_run returned): the uid is free. */
+	uid_release(uid, uid_lock);
 	*ret = res;
 	return r < 0 ? r : 0;
 }
