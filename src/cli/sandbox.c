@@ -19,7 +19,7 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: ward sandbox run [--state-dir DIR] [--policy FILE [--audit]] --manifest FILE\n"
-	      "       ward sandbox call [--state-dir DIR] [--json] NAME\n"
+	      "       ward sandbox call [--state-dir DIR] [--socket PATH] [--json] NAME\n"
 	      "\n"
 	      "A confidential sandbox runs a service's program (its manifest: docs/sandbox-manifest.md)\n"
 	      "on one client's input and returns its result, and nothing else leaves: no network (an\n"
@@ -35,6 +35,7 @@ static void usage(FILE *f)
 	      "    --policy FILE   check its code against this allowlist (else: measure only)\n"
 	      "    --audit         record what the policy would deny, deny nothing\n"
 	      "  call NAME         send stdin to the service NAME of the wardd serving the state dir\n"
+	      "    --socket PATH   wardd's socket (default: DIR/wardd.sock)\n"
 	      "    --json          print the outcome as JSON on stderr as well\n"
 	      "\n"
 	      "Exit status: 0 the service succeeded; 1 the request failed (the reason is printed:\n"
@@ -198,8 +199,10 @@ static int sandbox_call_verb(int argc, char **argv)
 	static const struct option opts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'k' },
 		{},
 	};
+	const char *socket_path = NULL;
 	struct ward_svc_req_hdr rq = { .magic = WARD_SVC_REQ_MAGIC };
 	struct ward_svc_resp_hdr rs;
 	struct ward_sandbox_result res = { 0 };
@@ -219,6 +222,9 @@ static int sandbox_call_verb(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'k':
+			socket_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -235,9 +241,10 @@ static int sandbox_call_verb(int argc, char **argv)
 	if (!name[0] || strlen(name) >= WARD_SERVICE_NAME_MAX)
 		return cli_error(EXIT_USAGE, "sandbox call: a service name of 1 to %d bytes",
 				 WARD_SERVICE_NAME_MAX - 1);
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", cli_state_dir(),
-			     WARD_SVC_SOCKET) >= sizeof(sa.sun_path))
-		return cli_error(EXIT_USAGE, "sandbox call: state dir path too long for a socket");
+	if ((socket_path ? (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path) :
+			   (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", cli_state_dir(),
+					    WARD_SVC_SOCKET)) >= sizeof(sa.sun_path))
+		return cli_error(EXIT_USAGE, "sandbox call: socket path too long");
 	/* The length goes first: the whole input is read before anything is sent. */
 	r = read_fd_full(STDIN_FILENO, (size_t)1 << 34, &input, &input_len);
 	if (r < 0)

@@ -460,7 +460,8 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 			if (waitpid(init, &status, 0) != init)
 				goto kill;
 			cgroup_remove(&cg);
-			keeper_remove_res(cg.name);
+			/* The v1 cgroups stay: the monitor reads their counters (OOM kills)
+			 * before it removes them. */
 			(void)!write(KFD_STATUS, &status, sizeof(status));
 			_exit(0);
 		}
