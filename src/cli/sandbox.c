@@ -2,6 +2,7 @@
 /* ward sandbox run|call: one request to a sealed sandbox, here or through wardd. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: ward sandbox run [--state-dir DIR] [--policy FILE [--audit]] --manifest FILE\n"
+	fputs("Usage: ward sandbox run [--state-dir DIR] [--policy FILE [--audit]] [--json]\n"
+	      "                        --manifest FILE\n"
 	      "       ward sandbox call [--state-dir DIR] [--socket PATH] [--json] NAME\n"
 	      "\n"
 	      "A confidential sandbox runs a service's program (its manifest: docs/sandbox-manifest.md)\n"
@@ -34,6 +36,7 @@ static void usage(FILE *f)
 	      "    --manifest FILE the service\n"
 	      "    --policy FILE   check its code against this allowlist (else: measure only)\n"
 	      "    --audit         record what the policy would deny, deny nothing\n"
+	      "    --json          print the outcome as JSON on stderr as well\n"
 	      "  call NAME         send stdin to the service NAME of the wardd serving the state dir\n"
 	      "    --socket PATH   wardd's socket (default: DIR/wardd.sock)\n"
 	      "    --json          print the outcome as JSON on stderr as well\n"
@@ -48,9 +51,18 @@ static int print_result(const char *what, const struct ward_sandbox_result *res,
 {
 	if (res->errout_len)
 		(void)write_all(STDERR_FILENO, res->errout, res->errout_len);
-	if (json)
-		fprintf(stderr, "{\"status\":\"%s\",\"exit_status\":%d,\"output_bytes\":%zu}\n",
-			sandbox_status_name(res->status), res->exit_status, res->output_len);
+	if (json) {
+		json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:I}", "status",
+				      sandbox_status_name(res->status), "exit_status", res->exit_status,
+				      "message", res->msg, "output_bytes", (json_int_t)res->output_len,
+				      "denied_after_activation", (json_int_t)res->denied_after);
+		char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (t)
+			fprintf(stderr, "%s\n", t);
+		free(t);
+		json_decref(o);
+	}
 	if (res->status != WARD_SANDBOX_OK)
 		return cli_error(EXIT_VERDICT, "%s: %s: %s", what, sandbox_status_name(res->status),
 				 res->msg[0] ? res->msg : "failed");
@@ -66,8 +78,10 @@ static int sandbox_run_verb(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "audit", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
 		{},
 	};
+	bool json = false;
 	const char *manifest_path = NULL, *policy_path = NULL;
 	struct ward_sandbox_service svc = { 0 };
 	struct ward_sandbox_result res = { 0 };
@@ -92,6 +106,9 @@ static int sandbox_run_verb(int argc, char **argv)
 			break;
 		case 'a':
 			audit = true;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -149,7 +166,7 @@ static int sandbox_run_verb(int argc, char **argv)
 		rc = cli_error(EXIT_WARD, "sandbox: %s", d.msg[0] ? d.msg : strerror(-r));
 		goto out;
 	}
-	rc = print_result("sandbox", &res, false);
+	rc = print_result("sandbox", &res, json);
 out:
 	sandbox_result_free(&res);
 	sandbox_service_free(&svc);

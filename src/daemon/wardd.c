@@ -242,7 +242,7 @@ static size_t queued_for(int svc)
 	return n;
 }
 
-static _Noreturn void sandbox_child(struct service *svc, int ctl)
+static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pid)
 {
 	struct ward_sandbox_result res;
 	struct ward_diag d = { { 0 } };
@@ -250,8 +250,8 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl)
 	int bufsz = 1 << 20;
 
 	/* Dies with wardd; its keeper then kills the sandbox. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
-		_exit(1);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != wardd_pid)
+		_exit(1); /* wardd died before the death signal was armed */
 	/* Nothing of wardd's but the channel and stdio: not the listening socket, not other
 	 * sandboxes' channels, not other clients. */
 	if (ctl != 3 && (dup2(ctl, 3) < 0 || close(ctl) < 0))
@@ -310,8 +310,8 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl)
 
 static int spawn(int svc)
 {
+	pid_t pid, self = getpid();
 	int sv[2];
-	pid_t pid;
 
 	for (unsigned i = 0; i < w.max_sandboxes; i++) {
 		struct slot *sl = &w.slots[i];
@@ -329,7 +329,7 @@ static int spawn(int svc)
 		}
 		if (pid == 0) {
 			close(sv[0]);
-			sandbox_child(&w.svcs[svc], sv[1]);
+			sandbox_child(&w.svcs[svc], sv[1], self);
 		}
 		close(sv[1]);
 		*sl = (struct slot){ .state = SLOT_WARMING, .svc = svc, .pid = pid, .ctl = sv[0],
