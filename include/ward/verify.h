@@ -17,6 +17,7 @@
 
 #include "core/diag.h"
 #include "ward/abi/quote.h"
+#include "ward/decision.h"
 #include "ward/evlog.h"
 #include "ward/policy.h"
 #include "ward/verdict.h"
@@ -40,11 +41,37 @@ struct ward_verify_opts {
 	size_t n_soft_keys;
 	const struct ward_policy *policy; /* reference values, or NULL */
 	const struct ward_verify_prior *prior; /* for evidence that starts past record 0 */
+	const uint8_t *manifest_digest; /* 32 bytes: a ward-service record must name it, or NULL */
 };
 
 struct ward_verify_object {
 	char digest[WARD_DIGEST_STR_MAX];
 	char *path;
+};
+
+/* One object of a service's code: what its sandboxes were let run or read from a code mount. */
+struct ward_verify_service_object {
+	char digest[WARD_DIGEST_STR_MAX];
+	char *path;
+	bool audit;	  /* allowed only because the service audits (a policy would deny it) */
+	bool registered; /* measured when the service registered ("measure"), no decision */
+};
+
+/*
+ * A service registration (one ward-service record) and the code measured for it: the ima-ng
+ * records that directly follow its record (its manifest's "measure" paths), and every object
+ * an allow or audit decision of domain "svc:NAME" names until the next registration of NAME.
+ * Decisions of a service whose record lies before the evidence's first record make an entry
+ * without a record (has_record false, ev holds only service and domain).
+ */
+struct ward_verify_service {
+	bool has_record;
+	uint64_t record; /* index of its ward-service record in the whole log */
+	struct ward_service_event ev;
+	struct ward_verify_service_object *code;
+	size_t n_code;
+	size_t denied; /* decisions that refused an object to its sandboxes */
+	void *seen;    /* tsearch tree of "digest path" over code (internal) */
 };
 
 struct ward_verify_result {
@@ -61,6 +88,10 @@ struct ward_verify_result {
 	/* ward-domain records: domains started, by mode, and the opt-ins their policies gave */
 	size_t domains, domains_enforce, domains_audit, domains_measure;
 	size_t domains_anon_exec, domains_wx_elf, domains_data_dirs;
+	/* ward-service records, in log order, with the code measured for each */
+	struct ward_verify_service *services;
+	size_t n_services;
+	bool manifest_ok; /* opts.manifest_digest: a ward-service record names it */
 	char **reasons; /* one sentence per failed check, in order */
 	size_t n_reasons;
 	struct ward_verify_prior next; /* state to keep for the next incremental verification */

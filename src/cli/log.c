@@ -23,7 +23,7 @@ static void usage_log(FILE *f)
 	      "      is detected and ambiguous input is refused. --bank picks the register bank\n"
 	      "      (default: the list's own). Every template digest is checked first.\n"
 	      "  ward log show [--state-dir DIR] [--json]\n"
-	      "      Measurements and decisions in the state dir's log.\n"
+	      "      Measurements, decisions, domains and services in the state dir's log.\n"
 	      "  ward log export [--state-dir DIR] --format binary|ascii [--bank B] -o FILE\n"
 	      "      The log in the kernel's binary_runtime_measurements or ascii_runtime_measurements\n"
 	      "      format, template digests in bank B (default sha1, as the kernel's default files).\n"
@@ -160,6 +160,26 @@ static int log_replay(int argc, char **argv)
 	return ret;
 }
 
+/* A ward-service record as `log show --json` gives it (docs/evidence-format.md). */
+static json_t *service_json(const struct ward_service_event *sv)
+{
+	char manifest[sizeof("sha256:") + 2 * sizeof(sv->manifest_digest)];
+	json_t *j;
+
+	memcpy(manifest, "sha256:", 7);
+	hex_encode(sv->manifest_digest, sizeof(sv->manifest_digest), manifest + 7);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "service", sv->service, "domain",
+		      sv->domain, "manifest", manifest, "mode", sv->mode, "anon_exec",
+		      sv->anon_exec, "wx_elf", sv->wx_elf);
+	if (j)
+		json_object_set_new(j, "policy",
+				    sv->has_policy ? json_pack("{s:s, s:I}", "name", sv->policy_name,
+							       "version",
+							       (json_int_t)sv->policy_version)
+						   : json_null());
+	return j;
+}
+
 static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 {
 	json_t *o = json_object();
@@ -223,6 +243,15 @@ static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 			return o;
 		}
 	}
+	{
+		struct ward_service_event sv;
+
+		if (service_event_from_record(r, &sv, &d) == 0) {
+			json_object_set_new(o, "kind", json_string("service"));
+			json_object_set_new(o, "service", service_json(&sv));
+			return o;
+		}
+	}
 	json_object_set_new(o, "kind", json_string("measurement"));
 	if (evlog_record_file_digest(r, &fd) == 0) {
 		_cleanup_free_ char *dh = malloc(2 * (size_t)fd.len + 1);
@@ -269,6 +298,22 @@ static void record_line(const struct ward_evlog_record *r, size_t index)
 			printf("%s%s%s\n", ev.anon_exec ? " anon_exec" : "",
 			       ev.wx_elf ? " wx_elf" : "", ev.n_data_dirs ? " data_dirs" : "");
 			domain_event_free(&ev);
+			return;
+		}
+	}
+	{
+		struct ward_service_event sv;
+
+		if (service_event_from_record(r, &sv, &d) == 0) {
+			char hex[2 * sizeof(sv.manifest_digest) + 1];
+
+			hex_encode(sv.manifest_digest, sizeof(sv.manifest_digest), hex);
+			printf("%6zu %2u service  %s manifest sha256:%s mode %s", index,
+			       (unsigned)r->pcr, sv.service, hex, sv.mode);
+			if (sv.has_policy)
+				printf(" policy %s v%llu", sv.policy_name,
+				       (unsigned long long)sv.policy_version);
+			printf("%s%s\n", sv.anon_exec ? " anon_exec" : "", sv.wx_elf ? " wx_elf" : "");
 			return;
 		}
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE] [--prior FILE] [--json] */
+/* ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE] [--prior FILE]
+ *             [--manifest-digest HEX] [--json] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE]\n"
-	      "                   [--prior STATE] [--json]\n"
+	      "                   [--prior STATE] [--manifest-digest HEX] [--json]\n"
 	      "\n"
 	      "Verify an evidence bundle offline: the attester's signature, the nonce, the log\n"
 	      "replayed to the attested registers, and (with --policy) every measured object\n"
@@ -25,12 +26,76 @@ static void usage(FILE *f)
 	      "  --policy FILE    reference values ('ward policy scan' output)\n"
 	      "  --prior STATE    the --json output of an earlier trusted verification of the same\n"
 	      "                   log: evidence exported with --since is checked from there\n"
+	      "  --manifest-digest HEX\n"
+	      "                   the sha256 of a sandbox service's manifest (64 hex digits,\n"
+	      "                   optionally prefixed sha256:): not trusted unless a\n"
+	      "                   ward-service record in the evidence names it\n"
 	      "  --json           machine-readable verdict (its \"state\" feeds --prior)\n"
+	      "The services the evidence registers are listed with their manifest digest and the\n"
+	      "code measured for them (what their sandboxes ran or may run).\n"
 	      "Exit status: 0 trusted, 1 not trusted, 2 malformed evidence or usage error.\n",
 	      f);
 }
 
-static json_t *result_json(const struct ward_verify_result *res, const struct ward_policy *pol)
+static void manifest_str(const uint8_t dg[32], char out[sizeof("sha256:") + 64])
+{
+	memcpy(out, "sha256:", 7);
+	hex_encode(dg, 32, out + 7);
+}
+
+static json_t *services_json(const struct ward_verify_result *res, const uint8_t *want)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < res->n_services; i++) {
+		const struct ward_verify_service *sv = &res->services[i];
+		json_t *code = json_array(), *o;
+		char man[sizeof("sha256:") + 64];
+
+		for (size_t k = 0; code && k < sv->n_code; k++)
+			json_array_append_new(code, json_pack("{s:s, s:s, s:s, s:b}", "path",
+							      sv->code[k].path, "digest",
+							      sv->code[k].digest, "source",
+							      sv->code[k].registered ? "measure"
+										     : "decision",
+							      "audit", sv->code[k].audit));
+		o = json_pack("{s:s, s:s, s:o, s:I}", "name", sv->ev.service, "domain",
+			      sv->ev.domain, "code", code, "denied", (json_int_t)sv->denied);
+		if (!o)
+			continue;
+		if (sv->has_record) {
+			manifest_str(sv->ev.manifest_digest, man);
+			json_object_set_new(o, "record", json_integer((json_int_t)sv->record));
+			json_object_set_new(o, "manifest", json_string(man));
+			json_object_set_new(o, "mode", json_string(sv->ev.mode));
+			json_object_set_new(o, "policy",
+					    sv->ev.has_policy
+						    ? json_pack("{s:s, s:I}", "name", sv->ev.policy_name,
+								"version",
+								(json_int_t)sv->ev.policy_version)
+						    : json_null());
+			json_object_set_new(o, "anon_exec", json_boolean(sv->ev.anon_exec));
+			json_object_set_new(o, "wx_elf", json_boolean(sv->ev.wx_elf));
+		} else {
+			/* Its record lies before the evidence: only its decisions are here. */
+			json_object_set_new(o, "record", json_null());
+			json_object_set_new(o, "manifest", json_null());
+			json_object_set_new(o, "mode", json_null());
+			json_object_set_new(o, "policy", json_null());
+			json_object_set_new(o, "anon_exec", json_null());
+			json_object_set_new(o, "wx_elf", json_null());
+		}
+		if (want)
+			json_object_set_new(o, "manifest_match",
+					    json_boolean(sv->has_record &&
+							 memcmp(sv->ev.manifest_digest, want, 32) == 0));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *result_json(const struct ward_verify_result *res, const struct ward_policy *pol,
+			   const uint8_t *want)
 {
 	json_t *o = json_object(), *regs = json_object(), *reasons = json_array(),
 	       *unknown = json_array(), *state;
@@ -52,11 +117,13 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 	json_object_set_new(o, "attester", json_string(res->msg.attester_type));
 	json_object_set_new(o, "hardware_rooted", json_boolean(res->hardware_rooted));
 	json_object_set_new(o, "ward_version", json_string(res->msg.ward_version));
-	json_object_set_new(o, "checks", json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "key_pinned",
-						   res->key_pinned, "signature", res->signature_ok,
-						   "nonce", res->nonce_ok, "template_digests",
-						   res->log_ok, "registers", res->registers_ok,
-						   "reference_values", pol ? res->policy_ok : 1));
+	json_object_set_new(o, "checks", json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+						   "key_pinned", res->key_pinned, "signature",
+						   res->signature_ok, "nonce", res->nonce_ok,
+						   "template_digests", res->log_ok, "registers",
+						   res->registers_ok, "reference_values",
+						   pol ? res->policy_ok : 1, "manifest",
+						   res->manifest_ok));
 	json_object_set_new(o, "reasons", reasons);
 	json_object_set_new(o, "first_record", json_integer((json_int_t)res->msg.first_record));
 	json_object_set_new(o, "records", json_integer((json_int_t)res->msg.record_count));
@@ -81,6 +148,15 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 				      (json_int_t)res->domains_anon_exec, "wx_elf",
 				      (json_int_t)res->domains_wx_elf, "data_dirs",
 				      (json_int_t)res->domains_data_dirs));
+	if (want) {
+		char man[sizeof("sha256:") + 64];
+
+		manifest_str(want, man);
+		json_object_set_new(o, "manifest_digest", json_string(man));
+	} else {
+		json_object_set_new(o, "manifest_digest", json_null());
+	}
+	json_object_set_new(o, "services", services_json(res, want));
 	state = json_pack("{s:I, s:I, s:O, s:s}", "records", (json_int_t)res->next.records, "pcr",
 			  (json_int_t)res->next.pcr, "registers", regs, "public_key", keyhex);
 	json_object_set_new(o, "state", res->verdict == WARD_VERDICT_PASS ? state : json_null());
@@ -89,7 +165,46 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 	return o;
 }
 
-static void result_text(const struct ward_verify_result *res, const struct ward_policy *pol)
+/* Code lines printed per service; --json lists all. */
+#define SERVICE_CODE_LINES 100
+
+static void services_text(const struct ward_verify_result *res, const uint8_t *want)
+{
+	if (res->n_services)
+		printf("  services:     %zu\n", res->n_services);
+	for (size_t i = 0; i < res->n_services; i++) {
+		const struct ward_verify_service *sv = &res->services[i];
+		char man[sizeof("sha256:") + 64];
+
+		if (!sv->has_record) {
+			printf("    service %s: registered before the evidence's first record "
+			       "(manifest unknown here)\n", sv->ev.service);
+		} else {
+			manifest_str(sv->ev.manifest_digest, man);
+			printf("    service %s manifest %s mode %s", sv->ev.service, man, sv->ev.mode);
+			if (sv->ev.has_policy)
+				printf(" policy %s v%llu", sv->ev.policy_name,
+				       (unsigned long long)sv->ev.policy_version);
+			printf("%s%s (record %llu)%s\n", sv->ev.anon_exec ? " anon_exec" : "",
+			       sv->ev.wx_elf ? " wx_elf" : "", (unsigned long long)sv->record,
+			       want && memcmp(sv->ev.manifest_digest, want, 32) == 0
+				       ? " [the manifest asked for]"
+				       : "");
+		}
+		printf("      code: %zu object%s, %zu denied\n", sv->n_code, sv->n_code == 1 ? "" : "s",
+		       sv->denied);
+		for (size_t k = 0; k < sv->n_code && k < SERVICE_CODE_LINES; k++)
+			printf("        %s %s%s%s\n", sv->code[k].digest, sv->code[k].path,
+			       sv->code[k].registered ? " (measure)" : "",
+			       sv->code[k].audit ? " (audit: outside the policy)" : "");
+		if (sv->n_code > SERVICE_CODE_LINES)
+			printf("        ... and %zu more (--json lists all)\n",
+			       sv->n_code - SERVICE_CODE_LINES);
+	}
+}
+
+static void result_text(const struct ward_verify_result *res, const struct ward_policy *pol,
+			const uint8_t *want)
 {
 	bool ok = res->verdict == WARD_VERDICT_PASS;
 
@@ -126,6 +241,14 @@ static void result_text(const struct ward_verify_result *res, const struct ward_
 		       "anonymous exec (JIT), %zu W+X ELF, %zu data dirs\n",
 		       res->domains, res->domains_enforce, res->domains_audit, res->domains_measure,
 		       res->domains_anon_exec, res->domains_wx_elf, res->domains_data_dirs);
+	services_text(res, want);
+	if (want) {
+		char man[sizeof("sha256:") + 64];
+
+		manifest_str(want, man);
+		printf("  manifest:     %s %s\n", man,
+		       res->manifest_ok ? "registered" : "NOT in the evidence");
+	}
 	for (size_t i = 0; i < res->n_reasons; i++)
 		printf("  reason: %s\n", res->reasons[i]);
 }
@@ -137,11 +260,13 @@ int verb_verify(int argc, char **argv)
 		{ "soft-key", required_argument, NULL, 'k' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "prior", required_argument, NULL, 'P' },
+		{ "manifest-digest", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX];
+	uint8_t manifest_digest[32];
 	unsigned char nonce[WARD_NONCE_MAX];
 	struct ward_verify_opts o = { 0 };
 	struct ward_verify_result res = { 0 };
@@ -197,6 +322,26 @@ int verb_verify(int argc, char **argv)
 			}
 			o.prior = &prior;
 			break;
+		case 'm': {
+			const char *hex = optarg;
+			size_t n = 0;
+
+			if (strncmp(hex, "sha256:", 7) == 0)
+				hex += 7;
+			if (o.manifest_digest) {
+				cli_error(EXIT_USAGE, "--manifest-digest: given twice");
+				goto out;
+			}
+			if (strlen(hex) != 64 ||
+			    hex_decode(hex, 64, manifest_digest, sizeof(manifest_digest), &n) < 0 ||
+			    n != 32) {
+				cli_error(EXIT_USAGE, "--manifest-digest: 64 lower-case hex digits (the "
+						      "sha256 of the manifest file), got '%s'", optarg);
+				goto out;
+			}
+			o.manifest_digest = manifest_digest;
+			break;
+		}
 		case 'j':
 			json = true;
 			break;
@@ -229,13 +374,13 @@ int verb_verify(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		_cleanup_json_ json_t *j = result_json(&res, pol);
+		_cleanup_json_ json_t *j = result_json(&res, pol, o.manifest_digest);
 		_cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 
 		if (text)
 			printf("%s\n", text);
 	} else {
-		result_text(&res, pol);
+		result_text(&res, pol, o.manifest_digest);
 	}
 	ret = res.verdict == WARD_VERDICT_PASS ? EXIT_OK : EXIT_VERDICT;
 out:

@@ -5,7 +5,9 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 
 #include "ward/seccomp.h"
@@ -104,7 +106,7 @@ static const char *const sandbox_allowed[] = {
 	/* fds and files (the mount namespace, Landlock and the guard decide which files) */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
 	"pwritev2", "open", "openat", "openat2", "creat", "close", "close_range", "stat", "fstat",
-	"lstat", "newfstatat", "statx", "statfs", "fstatfs", "lseek", "ioctl", "fcntl", "flock",
+	"lstat", "newfstatat", "statx", "statfs", "fstatfs", "lseek", "ioctl",
 	"fsync", "fdatasync", "ftruncate", "truncate", "fallocate", "fadvise64", "readahead",
 	"getdents", "getdents64", "getcwd", "chdir", "fchdir", "rename", "renameat", "renameat2",
 	"mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "link", "linkat", "symlink", "symlinkat",
@@ -121,12 +123,12 @@ static const char *const sandbox_allowed[] = {
 	"mlock2", "munlock", "mlockall", "munlockall", "membarrier", "get_mempolicy",
 	/* threads, time, randomness, identity */
 	"futex", "futex_waitv", "set_robust_list", "get_robust_list", "set_tid_address", "rseq",
-	"arch_prctl", "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+	"arch_prctl", "sched_yield", "sched_getaffinity", "sched_getparam",
 	"sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min", "getpriority",
 	"clock_gettime", "clock_getres", "gettimeofday", "time", "times", "getrandom", "uname",
 	"sysinfo", "getrusage", "getrlimit", "setrlimit", "prlimit64", "getpid", "getppid",
 	"gettid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid",
-	"getpgrp", "getpgid", "getsid", "capget", "prctl", "getcpu",
+	"getpgrp", "getpgid", "getsid", "capget", "getcpu",
 	/* signals: the PID namespace and Landlock's signal scope keep them inside */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",
 	"rt_sigtimedwait", "sigaltstack", "kill", "tkill", "tgkill", "alarm", "getitimer",
@@ -134,6 +136,47 @@ static const char *const sandbox_allowed[] = {
 	/* its own end, its own children, and running other checked code in its place */
 	"exit", "exit_group", "wait4", "waitid", "execve", "execveat",
 };
+
+/*
+ * fcntl without locks, leases, owners or directory notification: file locks show, with their
+ * byte ranges, in the world-readable /proc/locks (a sandbox could write its client's data
+ * there), and F_SETOWN/F_SETSIG aim signals. flock(2) is not allowed at all.
+ */
+static const int sandbox_fcntl_cmds[] = {
+	F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_GETPIPE_SZ, F_GET_SEALS,
+};
+
+/*
+ * prctl: only what reads the caller's own settings, and what only ever tightens them
+ * (dumpable 0, no_new_privs). Not PR_SET_NAME: the name shows in the host's /proc and ps.
+ */
+static const int sandbox_prctl_ops[] = {
+	PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_SECCOMP, PR_CAPBSET_READ, PR_GET_SECUREBITS,
+	PR_GET_NO_NEW_PRIVS, PR_SET_NO_NEW_PRIVS, PR_GET_TIMERSLACK, PR_GET_PDEATHSIG,
+	PR_GET_KEEPCAPS, PR_GET_THP_DISABLE,
+};
+
+static int sandbox_arg_rules(scmp_filter_ctx ctx)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(sandbox_fcntl_cmds) / sizeof(sandbox_fcntl_cmds[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sandbox_fcntl_cmds[i]));
+	for (size_t i = 0; r == 0 && i < sizeof(sandbox_prctl_ops) / sizeof(sandbox_prctl_ops[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_prctl_ops[i]));
+	/* Dumpable may only be cleared (the porting API's seal), never set again. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+				     SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE), SCMP_A1(SCMP_CMP_EQ, 0));
+	/* libcap and glibc ask whether an ambient capability is set. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+				     SCMP_A0(SCMP_CMP_EQ, PR_CAP_AMBIENT),
+				     SCMP_A1(SCMP_CMP_EQ, PR_CAP_AMBIENT_IS_SET));
+	return r;
+}
 
 int domain_seccomp_install_sandbox(unsigned flags, struct ward_diag *d)
 {
@@ -152,6 +195,8 @@ int domain_seccomp_install_sandbox(unsigned flags, struct ward_diag *d)
 		if (nr != __NR_SCMP_ERROR)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
+	if (r == 0)
+		r = sandbox_arg_rules(ctx);
 	/* clone3's flags sit in memory the filter cannot read: ENOSYS sends libc to clone. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);

@@ -13,4 +13,12 @@
 int sandbox_service_note(struct ward_sandbox_service *svc, const struct ward_evlog_record *recs,
 			 size_t n);
 
+/**
+ * sandbox_host_check() - the host settings no sandbox may run without: kernel.core_pattern
+ * not a pipe or socket helper, /proc mounted with hidepid=invisible (or ptraceable).
+ * Checked when a service is registered and again before every sandbox.
+ * Return: 0, -EPERM with the reason in @d, or -errno.
+ */
+int sandbox_host_check(struct ward_diag *d);
+
 #endif

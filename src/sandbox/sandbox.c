@@ -723,6 +723,9 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 
 	*ret = res;
 	ret->status = WARD_SANDBOX_UNAVAILABLE;
+	/* The host may have changed since the service was registered. */
+	if ((r = sandbox_host_check(d)) < 0)
+		return r;
 	env = make_env(m);
 	if (!env)
 		return -ENOMEM;

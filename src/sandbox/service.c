@@ -244,6 +244,49 @@ static int check_core_pattern(struct ward_diag *d)
 	return 0;
 }
 
+/*
+ * The host's /proc must hide processes from users who cannot ptrace them (hidepid=invisible
+ * or ptraceable): a sandbox's own /proc/PID/cmdline (its argv memory), status (signal masks,
+ * umask) and stat are world-readable otherwise, and a malicious service can write its client's
+ * data into them without a system call seccomp could refuse.
+ */
+static int check_proc_hidepid(struct ward_diag *d)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool seen = false, hidden = false;
+
+	if (!f)
+		return diag_set(d, -errno, "/proc/self/mountinfo: %s", strerror(errno));
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[256], *sep = strstr(line, " - proc ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 || strcmp(mnt, "/proc"))
+			continue;
+		/* The last /proc mount is the one in effect. */
+		seen = true;
+		hidden = strstr(sep, "hidepid=invisible") || strstr(sep, "hidepid=2") ||
+			 strstr(sep, "hidepid=ptraceable") || strstr(sep, "hidepid=4");
+	}
+	free(line);
+	if (!seen)
+		return diag_set(d, -ENOENT, "no /proc mount: cannot check that it hides processes");
+	if (!hidden)
+		return diag_set(d, -EPERM, "/proc shows every process to every user: a sandbox could "
+				"write its client's data into its own command line or status there; "
+				"mount it with hidepid=invisible (mount -o remount,hidepid=invisible "
+				"/proc) to serve sandboxes");
+	return 0;
+}
+
+int sandbox_host_check(struct ward_diag *d)
+{
+	int r = check_core_pattern(d);
+
+	return r < 0 ? r : check_proc_hidepid(d);
+}
+
 static int check_host(const struct ward_manifest *m, struct ward_diag *d)
 {
 	struct stat st;
@@ -275,7 +318,7 @@ static int check_host(const struct ward_manifest *m, struct ward_diag *d)
 	if (!on_code_mount(m, m->argv[0]))
 		return diag_set(d, -EINVAL, "\"argv\"[0]: %s: not below /usr or a \"code\" dir",
 				m->argv[0]);
-	return check_core_pattern(d);
+	return sandbox_host_check(d);
 }
 
 int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest *m,

@@ -5,6 +5,7 @@
  * bundle is an error (cannot judge), never a PASS.
  */
 #include <errno.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/cleanup-ossl.h"
 #include "core/json.h"
 #include "ward/decision.h"
+#include "ward/manifest.h"
 #include "ward/verify.h"
 
 static int add_reason(struct ward_verify_result *res, const char *fmt, ...)
@@ -51,6 +53,15 @@ void verify_result_clear(struct ward_verify_result *r)
 	for (size_t i = 0; i < r->n_unknown; i++)
 		free(r->unknown[i].path);
 	free(r->unknown);
+	for (size_t i = 0; i < r->n_services; i++) {
+		struct ward_verify_service *sv = &r->services[i];
+
+		tdestroy(sv->seen, free);
+		for (size_t k = 0; k < sv->n_code; k++)
+			free(sv->code[k].path);
+		free(sv->code);
+	}
+	free(r->services);
 	evlog_free(&r->log);
 	memset(r, 0, sizeof(*r));
 }
@@ -141,35 +152,274 @@ static int add_unknown(struct ward_verify_result *res, const char *alg, const ui
 	return 0;
 }
 
+/* ---- services: which manifest and which code a sandbox service ran with ---- */
+
+/* A service's code by "digest path" (a tsearch tree of these): its index in the list. */
+struct code_key {
+	size_t index;
+	char key[];
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct code_key *)a)->key, ((const struct code_key *)b)->key);
+}
+
+/* Services by name (a tsearch tree of these), each the index of its latest registration. */
+struct service_ref {
+	char name[sizeof(((struct ward_service_event *)0)->service)];
+	size_t index;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct service_ref *)a)->name, ((const struct service_ref *)b)->name);
+}
+
+static int service_add(struct ward_verify_result *res, void **by_name, const char *name,
+		       struct ward_verify_service **ret)
+{
+	struct ward_verify_service *ns;
+	struct service_ref *ref, **slot;
+
+	if (strlen(name) >= sizeof(ref->name))
+		return -EINVAL;
+	ns = realloc(res->services, (res->n_services + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	res->services = ns;
+	ref = calloc(1, sizeof(*ref));
+	if (!ref)
+		return -ENOMEM;
+	strcpy(ref->name, name);
+	ref->index = res->n_services;
+	slot = tsearch(ref, by_name, ref_cmp);
+	if (!slot) {
+		free(ref);
+		return -ENOMEM;
+	}
+	if (*slot != ref) {
+		(*slot)->index = ref->index; /* a later registration of the same name */
+		free(ref);
+	}
+	memset(&ns[res->n_services], 0, sizeof(ns[0]));
+	*ret = &ns[res->n_services++];
+	return 0;
+}
+
+/* The latest registration of the service whose sandboxes run in @domain ("svc:NAME"); one
+ * without a record when the evidence starts after it. NULL for a domain of `ward run`. */
+static int service_of_domain(struct ward_verify_result *res, void **by_name, const char *domain,
+			     struct ward_verify_service **ret)
+{
+	struct service_ref key, **found;
+	struct ward_verify_service *sv;
+	const char *name;
+	int r;
+
+	*ret = NULL;
+	if (strncmp(domain, "svc:", 4) != 0)
+		return 0;
+	name = domain + 4;
+	if (strlen(name) >= sizeof(key.name))
+		return 0; /* longer than any service name: not a service's domain */
+	strcpy(key.name, name);
+	found = tfind(&key, by_name, ref_cmp);
+	if (found) {
+		*ret = &res->services[(*found)->index];
+		return 0;
+	}
+	if ((r = service_add(res, by_name, name, &sv)) < 0)
+		return r;
+	snprintf(sv->ev.service, sizeof(sv->ev.service), "%s", name);
+	snprintf(sv->ev.domain, sizeof(sv->ev.domain), "%s", domain);
+	*ret = sv;
+	return 0;
+}
+
+/* Adds (@digest, @path) to @sv's code once; an audit grant marks it audit. */
+static int service_code_add(struct ward_verify_service *sv, const char *digest, const char *path,
+			    bool audit, bool registered)
+{
+	size_t dl = strlen(digest), pl = strlen(path);
+	struct ward_verify_service_object *nc, *c;
+	struct code_key *key, **slot;
+
+	key = malloc(sizeof(*key) + dl + 1 + pl + 1);
+	if (!key)
+		return -ENOMEM;
+	memcpy(key->key, digest, dl);
+	key->key[dl] = ' ';
+	memcpy(key->key + dl + 1, path, pl + 1);
+	key->index = sv->n_code;
+	slot = tsearch(key, &sv->seen, key_cmp);
+	if (!slot) {
+		free(key);
+		return -ENOMEM;
+	}
+	if (*slot != key) {
+		sv->code[(*slot)->index].audit |= audit;
+		free(key);
+		return 0;
+	}
+	nc = realloc(sv->code, (sv->n_code + 1) * sizeof(*nc));
+	if (!nc)
+		goto fail;
+	sv->code = nc;
+	c = &nc[sv->n_code];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->digest, sizeof(c->digest), "%s", digest);
+	c->path = strdup(path);
+	if (!c->path)
+		goto fail;
+	c->audit = audit;
+	c->registered = registered;
+	sv->n_code++;
+	return 0;
+fail:
+	tdelete(key, &sv->seen, key_cmp);
+	free(key);
+	return -ENOMEM;
+}
+
+/* A name a manifest can give (docs/sandbox-manifest.md): 1 to 27 of [a-z0-9._-], not starting
+ * with a punctuation mark. ward registers no other. */
+static bool service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+
+		if (!alnum && (i == 0 || !strchr("._-", s[i])))
+			return false;
+	}
+	return true;
+}
+
+/* "alg:hex" of an ima-ng record's file digest; false for other records. */
+static bool record_digest_str(const struct ward_evlog_record *rec, char out[WARD_DIGEST_STR_MAX])
+{
+	struct ward_file_digest fd;
+	size_t an;
+
+	if (evlog_record_file_digest(rec, &fd) < 0 || !fd.digest)
+		return false;
+	an = strlen(fd.alg);
+	if (an + 2 + 2 * (size_t)fd.len > WARD_DIGEST_STR_MAX)
+		return false;
+	memcpy(out, fd.alg, an);
+	out[an] = ':';
+	hex_encode(fd.digest, fd.len, out + an + 1);
+	return true;
+}
+
+/*
+ * Is @rec, an ima-ng record, the measurement a guard wrote just before the decision @next
+ * (same object, same path)? A registration's "measure" records are not: no decision follows.
+ */
+static bool paired_with_decision(const struct ward_evlog_record *rec,
+				 const struct ward_evlog_record *next, const char *digest)
+{
+	struct ward_decision dec;
+	struct ward_diag d = { { 0 } };
+	char ds[WARD_DIGEST_STR_MAX];
+	const char *name = evlog_record_name(rec);
+
+	if (!next || decision_from_record(next, &dec, &d) < 0 || !dec.has_object)
+		return false;
+	measure_digest_format(&dec.object, ds);
+	return strcmp(ds, digest) == 0 && name && strcmp(name, dec.path) == 0;
+}
+
 /* Every measured object must be in the reference values; decisions are counted. */
 static int check_objects(struct ward_verify_result *res, const struct ward_verify_opts *o,
 			 struct ward_diag *d)
 {
+	/* The registration whose "measure" records may still follow (only ima-ng records
+	 * since its ward-service record), by index in res->services. */
+	size_t registering = SIZE_MAX;
+	void *by_name = NULL;
 	int r;
 
 	res->policy_ok = true;
+	res->manifest_ok = !o->manifest_digest;
+	r = 0;
 	for (size_t i = 0; i < res->log.n; i++) {
 		const struct ward_evlog_record *rec = &res->log.rec[i];
+		uint64_t index = res->msg.first_record + i;
 		struct ward_file_digest fd;
 		struct ward_decision dec;
+		struct ward_service_event sev;
+		struct ward_verify_service *sv;
 		const char *name = evlog_record_name(rec);
+		char ds[WARD_DIGEST_STR_MAX];
+		size_t was_registering = registering;
 		uint32_t blen;
 
+		registering = SIZE_MAX;
 		r = decision_from_record(rec, &dec, d);
 		if (r == 0) {
 			res->decisions_allow += dec.verdict == WARD_DECISION_ALLOW;
 			res->decisions_deny += dec.verdict == WARD_DECISION_DENY;
 			res->decisions_audit += dec.verdict == WARD_DECISION_AUDIT;
+			if ((r = service_of_domain(res, &by_name, dec.domain, &sv)) < 0)
+				goto out;
+			if (!sv)
+				continue;
+			if (dec.verdict == WARD_DECISION_DENY) {
+				sv->denied++;
+				continue;
+			}
+			if (!dec.has_object)
+				continue; /* anonymous memory: no file, nothing to list */
+			measure_digest_format(&dec.object, ds);
+			if ((r = service_code_add(sv, ds, dec.path, dec.verdict == WARD_DECISION_AUDIT,
+						  false)) < 0)
+				goto out;
 			continue;
 		}
 		if (r != -ENOENT) {
-			diag_prefix(d, "record %zu: ", (size_t)(res->msg.first_record + i));
-			return r;
+			diag_prefix(d, "record %zu: ", (size_t)index);
+			goto out;
+		}
+		r = service_event_from_record(rec, &sev, d);
+		if (r == 0) {
+			char want[sizeof(sev.domain)];
+
+			if (!service_name_ok(sev.service) &&
+			    (r = add_reason(res, "record %llu: a ward-service record names a service "
+						 "no manifest can name", (unsigned long long)index)) < 0)
+				goto out;
+			snprintf(want, sizeof(want), "svc:%s", sev.service);
+			if (service_name_ok(sev.service) && strcmp(sev.domain, want) != 0 &&
+			    (r = add_reason(res, "record %llu: the ward-service record of '%s' names "
+						 "domain '%s', not '%s'", (unsigned long long)index,
+					    sev.service, sev.domain, want)) < 0)
+				goto out;
+			if ((r = service_add(res, &by_name, sev.service, &sv)) < 0)
+				goto out;
+			sv->has_record = true;
+			sv->record = index;
+			sv->ev = sev;
+			if (o->manifest_digest &&
+			    memcmp(sev.manifest_digest, o->manifest_digest, 32) == 0)
+				res->manifest_ok = true;
+			registering = (size_t)(sv - res->services);
+			continue;
+		}
+		if (r != -ENOENT) {
+			diag_prefix(d, "record %zu: ", (size_t)index);
+			goto out;
 		}
 		{
 			struct ward_domain_event ev;
 
 			r = domain_event_from_record(rec, &ev, d);
+			if (r == -ENOMEM)
+				goto out;
 			if (r == 0) {
 				res->domains++;
 				res->domains_enforce += strcmp(ev.mode, "enforce") == 0;
@@ -182,8 +432,8 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 				continue;
 			}
 			if (r != -ENOENT) {
-				diag_prefix(d, "record %zu: ", (size_t)(res->msg.first_record + i));
-				return r;
+				diag_prefix(d, "record %zu: ", (size_t)index);
+				goto out;
 			}
 		}
 		/* ward writes neither violations nor buffers other than its own events, and
@@ -191,34 +441,61 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 		 * not ward's and is not waved through. */
 		if (rec->violation) {
 			if ((r = add_reason(res, "record %llu is a violation record, which ward never "
-						 "writes", (unsigned long long)(res->msg.first_record + i))) < 0)
-				return r;
+						 "writes", (unsigned long long)index)) < 0)
+				goto out;
 			continue;
 		}
 		if (evlog_record_field(rec, WARD_TF_BUF, &blen) ||
 		    evlog_record_file_digest(rec, &fd) < 0) {
 			if ((r = add_reason(res, "record %llu (%s %s) is not a measurement or a ward "
-						 "event", (unsigned long long)(res->msg.first_record + i),
+						 "event", (unsigned long long)index,
 					    rec->template_name, name ? name : "")) < 0)
-				return r;
+				goto out;
 			continue;
 		}
 		res->objects++;
+		/*
+		 * A registration writes its service record, then one ima-ng record per file of
+		 * its "measure" paths and nothing else in between: those files its sandboxes
+		 * may use without a decision. A guard's ima-ng record is followed by its
+		 * decision, and ends the run.
+		 */
+		if (was_registering != SIZE_MAX && record_digest_str(rec, ds) &&
+		    !paired_with_decision(rec, i + 1 < res->log.n ? &res->log.rec[i + 1] : NULL,
+					  ds)) {
+			if ((r = service_code_add(&res->services[was_registering], ds,
+						  name ? name : "", false, true)) < 0)
+				goto out;
+			registering = was_registering;
+		}
 		if (!o->policy)
 			continue;
 		if (!policy_lookup(o->policy, fd.alg, fd.digest, fd.len)) {
 			res->policy_ok = false;
 			if ((r = add_unknown(res, fd.alg, fd.digest, fd.len, name)) < 0)
-				return r;
+				goto out;
 		}
 	}
+	r = 0;
 	if (o->policy && !res->policy_ok) {
 		const struct ward_verify_object *u = &res->unknown[0];
-		return add_reason(res, "%zu measured object%s not in the reference values (first: %s %s)",
-				  res->n_unknown, res->n_unknown == 1 ? " is" : "s are", u->path,
-				  u->digest);
+		r = add_reason(res, "%zu measured object%s not in the reference values (first: %s %s)",
+			       res->n_unknown, res->n_unknown == 1 ? " is" : "s are", u->path,
+			       u->digest);
+		if (r < 0)
+			goto out;
 	}
-	return 0;
+	if (!res->manifest_ok) {
+		char hex[65];
+
+		hex_encode(o->manifest_digest, 32, hex);
+		r = add_reason(res, "no ward-service record in the evidence names manifest sha256:%s: "
+				    "no service with that manifest ran in this log (or it registered "
+				    "before the records the evidence carries)", hex);
+	}
+out:
+	tdestroy(by_name, free);
+	return r;
 }
 
 int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opts *o,

@@ -17,7 +17,27 @@
 #      CI=true makes skip() a failure (STYLE.md: under CI, a skip of anything this machine
 #      supports is a failure).
 
+# Sandboxes refuse a /proc that shows every process to every user (a service could write its
+# client's data into its own command line there). As root, each test runs in a mount namespace of
+# its own whose /proc has hidepid=invisible, as `mount -o remount,hidepid=invisible /proc` would
+# give the whole machine; the host's /proc is left as it is. The tests that show the refusal
+# mount a plain /proc again (proc_plain). WARD_TEST_NO_PROC_NS=1 keeps the host's /proc.
+if [[ $(id -u) == 0 && -z "${WARD_TEST_PROC_NS:-}" && -z "${WARD_TEST_NO_PROC_NS:-}" ]] &&
+	! grep -qE ' /proc .* - proc .*hidepid=(invisible|2|ptraceable|4)' /proc/self/mountinfo; then
+	export WARD_TEST_PROC_NS=1
+	exec unshare --mount --propagation private -- "$BASH" -c \
+		'mount -t proc -o hidepid=invisible,nosuid,nodev,noexec proc /proc && exec "$@"' \
+		ward-test "$0" "$@"
+fi
+
 : "${WARD_BIN:?WARD_BIN must name the ward binary (run through meson test)}"
+
+# proc_plain CMD [ARG...]: CMD in a mount namespace whose /proc shows every process to every
+# user (what a host without hidepid has).
+proc_plain() {
+	unshare --mount --propagation private -- "$BASH" -c \
+		'mount -t proc -o nosuid,nodev,noexec proc /proc && exec "$@"' proc-plain "$@"
+}
 : "${WARD_VECTORS:?WARD_VECTORS must name shared/vectors (run through meson test)}"
 WARD=$WARD_BIN
 # shellcheck disable=SC2034 # used by the tests that source this file
