@@ -339,28 +339,59 @@ static int spawn(int svc)
 	return -EAGAIN;
 }
 
-/* Enough sandboxes warming or ready for each live service: its pool, plus its queue. */
-static void refill(void)
+/*
+ * Every slot is taken and a client waits for @svc, which has no sandbox on the way: a ready
+ * sandbox of a service nobody waits for goes (its request never came; nothing of a client is
+ * in it), so that pools larger than --max-sandboxes cannot starve a service.
+ */
+static void evict_for(int svc)
 {
-	uint64_t t = now_ms();
-
-	if (w.stopping)
+	if (!queued_for(svc) || count_slots(svc, SLOT_WARMING) + count_slots(svc, SLOT_READY))
 		return;
+	for (unsigned i = 0; i < w.max_sandboxes; i++) {
+		struct slot *sl = &w.slots[i];
+
+		if (sl->state == SLOT_READY && sl->svc != svc && !queued_for(sl->svc)) {
+			kill(sl->pid, SIGKILL);
+			sl->state = SLOT_BUSY; /* until reaped; it holds no client */
+			sl->done = true;
+			return;
+		}
+	}
+}
+
+/* Enough sandboxes warming or ready for each live service: its pool, plus its queue. */
+/* One pass over the services; false once no slot is free. */
+static bool refill_pass(bool waiting_only, uint64_t t)
+{
 	for (bool progress = true; progress;) {
 		progress = false;
 		for (size_t i = 0; i < w.n_svcs; i++) {
 			struct service *svc = &w.svcs[i];
+			size_t waiting = queued_for((int)i);
 			size_t have = count_slots((int)i, SLOT_WARMING) + count_slots((int)i, SLOT_READY);
-			size_t want = svc->s.m->pool + queued_for((int)i);
 
-			if (!svc->live || have >= want || t < svc->respawn_after_ms)
+			if (!svc->live || (waiting_only && !waiting) ||
+			    have >= svc->s.m->pool + waiting || t < svc->respawn_after_ms)
 				continue;
-			if (count_slots(-1, SLOT_FREE) == 0)
-				return;
+			if (count_slots(-1, SLOT_FREE) == 0) {
+				evict_for((int)i);
+				return false;
+			}
 			if (spawn((int)i) == 0)
 				progress = true;
 		}
 	}
+	return true;
+}
+
+static void refill(void)
+{
+	uint64_t t = now_ms();
+
+	/* Services with clients waiting first, then the pools. */
+	if (!w.stopping && refill_pass(true, t))
+		(void)refill_pass(false, t);
 }
 
 static void conn_free(size_t i)
@@ -962,6 +993,15 @@ int main(int argc, char **argv)
 	w.listen_fd = listen_on(w.socket_path);
 	if (w.listen_fd < 0)
 		return 125;
+	{
+		unsigned pools = 0;
+
+		for (size_t i = 0; i < w.n_svcs; i++)
+			pools += w.svcs[i].s.m->pool;
+		if (pools > w.max_sandboxes)
+			logmsg("the services' pools add up to %u sandboxes, more than --max-sandboxes "
+			       "(%u): not every service stays warm", pools, w.max_sandboxes);
+	}
 	logmsg("serving %zu service(s) on %s", w.n_svcs, w.socket_path);
 	loop();
 	/* Stop: every sandbox goes (its monitor's keeper kills it), then the socket. */
