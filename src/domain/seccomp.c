@@ -162,19 +162,19 @@ static int sandbox_arg_rules(scmp_filter_ctx ctx)
 
 	for (size_t i = 0; r == 0 && i < sizeof(sandbox_fcntl_cmds) / sizeof(sandbox_fcntl_cmds[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sandbox_fcntl_cmds[i]));
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sandbox_fcntl_cmds[i], 0));
 	for (size_t i = 0; r == 0 && i < sizeof(sandbox_prctl_ops) / sizeof(sandbox_prctl_ops[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_prctl_ops[i]));
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_prctl_ops[i], 0));
 	/* Dumpable may only be cleared (the porting API's seal), never set again. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
-				     SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE), SCMP_A1(SCMP_CMP_EQ, 0));
+				     SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE, 0), SCMP_A1(SCMP_CMP_EQ, 0, 0));
 	/* libcap and glibc ask whether an ambient capability is set. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
-				     SCMP_A0(SCMP_CMP_EQ, PR_CAP_AMBIENT),
-				     SCMP_A1(SCMP_CMP_EQ, PR_CAP_AMBIENT_IS_SET));
+				     SCMP_A0(SCMP_CMP_EQ, PR_CAP_AMBIENT, 0),
+				     SCMP_A1(SCMP_CMP_EQ, PR_CAP_AMBIENT_IS_SET, 0));
 	return r;
 }
 

@@ -80,15 +80,16 @@ int decision_record_new(uint32_t pcr, const struct ward_decision *dec, struct wa
 	return event_record_new(pcr, WARD_DECISION_NAME, decision_json(dec), ret);
 }
 
-static int copy_str(json_t *o, const char *key, char *out, size_t max, struct ward_diag *d)
+static int copy_str_of(const char *rec, json_t *o, const char *key, char *out, size_t max,
+		       struct ward_diag *d)
 {
 	const char *s;
-	int r = json_req_string(o, key, "ward-decision", &s, d);
+	int r = json_req_string(o, key, rec, &s, d);
 
 	if (r < 0)
 		return r;
 	if (strlen(s) >= max)
-		return diag_set(d, -EBADMSG, "ward-decision: \"%s\" too long", key);
+		return diag_set(d, -EBADMSG, "%s: \"%s\" too long", rec, key);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
@@ -158,9 +159,9 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 	if (i == __WARD_GRANT_MAX)
 		return diag_set(d, -EBADMSG, "ward-decision: unknown grant path \"%s\"", s);
 	dec.grant = i;
-	if ((rc = copy_str(o, "domain", dec.domain, sizeof(dec.domain), d)) < 0 ||
-	    (rc = copy_str(o, "path", dec.path, sizeof(dec.path), d)) < 0 ||
-	    (rc = copy_str(o, "reason", dec.reason, sizeof(dec.reason), d)) < 0)
+	if ((rc = copy_str_of(WARD_DECISION_NAME, o, "domain", dec.domain, sizeof(dec.domain), d)) < 0 ||
+	    (rc = copy_str_of(WARD_DECISION_NAME, o, "path", dec.path, sizeof(dec.path), d)) < 0 ||
+	    (rc = copy_str_of(WARD_DECISION_NAME, o, "reason", dec.reason, sizeof(dec.reason), d)) < 0)
 		return rc;
 	if (json_object_get(o, "object")) {
 		if ((rc = json_req_string(o, "object", "ward-decision", &s, d)) < 0)
@@ -172,7 +173,7 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 	pol = json_object_get(o, "policy");
 	if (pol) {
 		if ((rc = json_only_keys(pol, pkeys, "ward-decision policy", d)) < 0 ||
-		    (rc = copy_str(pol, "name", dec.policy_name, sizeof(dec.policy_name), d)) < 0 ||
+		    (rc = copy_str_of(WARD_DECISION_NAME, pol, "name", dec.policy_name, sizeof(dec.policy_name), d)) < 0 ||
 		    (rc = json_req_u64(pol, "version", "ward-decision policy", &dec.policy_version, d)) < 0)
 			return rc;
 		dec.has_policy = true;
@@ -357,9 +358,9 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 
 	if ((rc = event_json(r, WARD_SERVICE_RECORD_NAME, keys, &o, &buf, &len, d)) < 0)
 		return rc;
-	if ((rc = copy_str(o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
-	    (rc = copy_str(o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
-	    (rc = copy_str(o, "mode", ev.mode, sizeof(ev.mode), d)) < 0)
+	if ((rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
+	    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
+	    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "mode", ev.mode, sizeof(ev.mode), d)) < 0)
 		return rc;
 	if (strcmp(ev.mode, "enforce") && strcmp(ev.mode, "audit") && strcmp(ev.mode, "measure"))
 		return diag_set(d, -EBADMSG, "ward-service: unknown mode \"%s\"", ev.mode);
@@ -383,7 +384,7 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 	pol = json_object_get(o, "policy");
 	if (pol) {
 		if ((rc = json_only_keys(pol, pkeys, "ward-service policy", d)) < 0 ||
-		    (rc = copy_str(pol, "name", ev.policy_name, sizeof(ev.policy_name), d)) < 0 ||
+		    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, pol, "name", ev.policy_name, sizeof(ev.policy_name), d)) < 0 ||
 		    (rc = json_req_u64(pol, "version", "ward-service policy", &ev.policy_version,
 				       d)) < 0)
 			return rc;

@@ -229,7 +229,7 @@ int sandbox_ctl_records_decode(const uint8_t *buf, size_t len, struct ward_evlog
 			r = recs[n - 1].template_name ? -EBADMSG : -ENOMEM;
 			goto fail;
 		}
-		recs[n - 1].data = malloc(dl ? dl : 1);
+		recs[n - 1].data = calloc(1, (size_t)dl + 1); /* NUL-terminated, as every parser leaves it */
 		if (!recs[n - 1].data) {
 			r = -ENOMEM;
 			goto fail;

@@ -180,16 +180,35 @@ struct measure_ctx {
 	const char *bad;
 };
 
+/*
+ * A "measure" path: its ima-ng record and an allow decision naming the service's domain, in one
+ * append, so the object belongs to the service by its record, not by where it sits in a log
+ * other writers share.
+ */
 static int measured_one(void *ud, const char *path, const struct ward_digest *dg, uint64_t size)
 {
 	struct measure_ctx *mc = ud;
-	struct ward_evlog_record rec = { 0 };
+	struct ward_evlog_record rec[2] = { { 0 } };
+	struct ward_decision dec = { .verdict = WARD_DECISION_ALLOW, .grant = WARD_GRANT_OPEN,
+				     .has_object = true, .object = *dg };
 	int r;
 
-	r = evlog_record_new_ng(mc->st->pcr, dg->alg, dg->bytes, path, NULL, 0, &rec);
+	snprintf(dec.domain, sizeof(dec.domain), "%s", mc->svc->domain);
+	snprintf(dec.path, sizeof(dec.path), "%s", path);
+	snprintf(dec.reason, sizeof(dec.reason), "measured when the service was registered (the "
+		 "policy is checked again when it is opened)");
+	if (mc->svc->policy && mc->svc->mode != WARD_MODE_MEASURE) {
+		dec.has_policy = true;
+		snprintf(dec.policy_name, sizeof(dec.policy_name), "%s", mc->svc->policy->name);
+		dec.policy_version = mc->svc->policy->version;
+	}
+	r = evlog_record_new_ng(mc->st->pcr, dg->alg, dg->bytes, path, NULL, 0, &rec[0]);
 	if (r == 0)
-		r = sandbox_service_append(mc->svc, mc->st, &rec, 1, mc->d);
-	evlog_record_free(&rec);
+		r = decision_record_new(mc->st->pcr, &dec, &rec[1]);
+	if (r == 0)
+		r = sandbox_service_append(mc->svc, mc->st, rec, 2, mc->d);
+	evlog_record_free(&rec[0]);
+	evlog_record_free(&rec[1]);
 	if (r < 0)
 		mc->err = r;
 	return r;
