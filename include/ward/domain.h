@@ -99,6 +99,8 @@ void domain_ctl_activate(struct ward_domain_ctl *ctl);
 void domain_ctl_kill(struct ward_domain_ctl *ctl);
 /** domain_ctl_denied_after() - objects denied after activation (a count, nothing more). */
 uint64_t domain_ctl_denied_after(const struct ward_domain_ctl *ctl);
+/** domain_ctl_oom_kills() - tasks the sandbox's memory limit killed (cgroup v1), 0 if unknown. */
+uint64_t domain_ctl_oom_kills(const struct ward_domain_ctl *ctl);
 
 /*
  * What turns a domain into a sealed sandbox (src/sandbox/). Every field is enforced by
@@ -124,6 +126,9 @@ struct ward_domain_sandbox {
 	/* After every wake-up. Return: 0, or -errno to tear the domain down (domain_run fails). */
 	int (*on_poll)(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p, size_t n,
 		       struct ward_diag *d);
+	/* As soon as CMD's status is known (every domain process is gone), before the teardown:
+	 * @status as domain_run's ret_status. */
+	void (*on_end)(void *ud, struct ward_domain_ctl *ctl, int status);
 	void *ud;
 };
 

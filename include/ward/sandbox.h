@@ -124,7 +124,13 @@ bool sandbox_service_known(const struct ward_sandbox_service *svc, const struct 
 struct ward_sandbox_opts {
 	int ctl_fd;
 	int in_fd;
-	struct ward_state *st; /* one-shot: the state; NULL under wardd */
+	struct ward_state *st; /* the state: one-shot, records go to it; under wardd its
+				* settings only */
+	/* Called once, as soon as the request's outcome is known, before the sandbox's teardown
+	 * (which can take tens of ms): answer the client here. The result is the one sandbox_run
+	 * returns (the callee may answer on its conn_fd, not close it). NULL: answer after. */
+	void (*respond)(void *ud, const struct ward_sandbox_result *res);
+	void *respond_ud;
 };
 
 /**

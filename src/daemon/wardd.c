@@ -242,11 +242,40 @@ static size_t queued_for(int svc)
 	return n;
 }
 
+/* Answers the client on its connection (fd 3 is the channel to wardd), as soon as the outcome
+ * is known: before the sandbox's teardown. */
+static void respond(void *ud, const struct ward_sandbox_result *res)
+{
+	struct ward_sandbox_ctl_hdr rh = { .type = WARD_CTL_RESPONDING };
+	struct ward_svc_resp_hdr rs = { .magic = WARD_SVC_RESP_MAGIC, .status = res->status,
+					.exit_status = res->exit_status };
+	struct timeval tv = { .tv_sec = 30 };
+	bool *responded = ud;
+
+	if (*responded || res->conn_fd < 0)
+		return;
+	*responded = true;
+	(void)sandbox_ctl_send(3, &rh, NULL, 0, -1);
+	rs.msg_len = (uint32_t)strnlen(res->msg, 255);
+	rs.output_len = res->output_len;
+	rs.stderr_len = res->errout_len;
+	(void)fcntl(res->conn_fd, F_SETFL, 0);
+	(void)setsockopt(res->conn_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (write_all(res->conn_fd, &rs, sizeof(rs)) == 0 &&
+	    write_all(res->conn_fd, res->msg, rs.msg_len) == 0 &&
+	    (!res->output_len || write_all(res->conn_fd, res->output, res->output_len) == 0) &&
+	    res->errout_len)
+		(void)write_all(res->conn_fd, res->errout, res->errout_len);
+	/* The client has its whole answer: it need not wait for the teardown. */
+	(void)shutdown(res->conn_fd, SHUT_WR);
+}
+
 static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pid)
 {
 	struct ward_sandbox_result res;
 	struct ward_diag d = { { 0 } };
 	struct ward_sandbox_ctl_hdr h = { .type = WARD_CTL_DONE };
+	bool responded = false;
 	int bufsz = 1 << 20;
 
 	/* Dies with wardd; its keeper then kills the sandbox. */
@@ -275,26 +304,12 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pi
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
 	(void)sandbox_run(&svc->s, &(struct ward_sandbox_opts){ .ctl_fd = 3, .in_fd = -1,
-								 .st = w.st },
+								 .st = w.st, .respond = respond,
+								 .respond_ud = &responded },
 			  &res, &d);
 	if (res.conn_fd >= 0) {
-		struct ward_sandbox_ctl_hdr rh = { .type = WARD_CTL_RESPONDING };
-		struct ward_svc_resp_hdr rs = { .magic = WARD_SVC_RESP_MAGIC, .status = res.status,
-						.exit_status = res.exit_status };
-		struct timeval tv = { .tv_sec = 30 };
-		const char *msg = res.msg;
-
-		(void)sandbox_ctl_send(3, &rh, NULL, 0, -1);
-		rs.msg_len = (uint32_t)strnlen(msg, 255);
-		rs.output_len = res.output_len;
-		rs.stderr_len = res.errout_len;
-		(void)fcntl(res.conn_fd, F_SETFL, 0);
-		(void)setsockopt(res.conn_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (write_all(res.conn_fd, &rs, sizeof(rs)) == 0 &&
-		    write_all(res.conn_fd, msg, rs.msg_len) == 0 &&
-		    (!res.output_len || write_all(res.conn_fd, res.output, res.output_len) == 0) &&
-		    res.errout_len)
-			(void)write_all(res.conn_fd, res.errout, res.errout_len);
+		if (!responded)
+			respond(&responded, &res);
 		close(res.conn_fd);
 	} else if (d.msg[0]) {
 		/* The operator's diagnostic: about building the sandbox, never client data
@@ -369,7 +384,11 @@ static bool refill_pass(bool waiting_only, uint64_t t)
 		for (size_t i = 0; i < w.n_svcs; i++) {
 			struct service *svc = &w.svcs[i];
 			size_t waiting = queued_for((int)i);
-			size_t have = count_slots((int)i, SLOT_WARMING) + count_slots((int)i, SLOT_READY);
+			/* A busy sandbox counts toward the pool until its request is done, so a
+			 * refill does not compete with the request for the CPUs; a waiting
+			 * client gets one at once. */
+			size_t have = count_slots((int)i, SLOT_WARMING) + count_slots((int)i, SLOT_READY) +
+				      (waiting ? 0 : count_slots((int)i, SLOT_BUSY));
 
 			if (!svc->live || (waiting_only && !waiting) ||
 			    have >= svc->s.m->pool + waiting || t < svc->respawn_after_ms)

@@ -81,7 +81,8 @@ int cgroup_create(const char *id, struct domain_cgroup *ret, struct ward_diag *d
 		r = -errno;
 		goto fail;
 	}
-	cg.dirfd = openat(cg.parentfd, cg.name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Not O_PATH: it is also the target of clone3(CLONE_INTO_CGROUP). */
+	cg.dirfd = openat(cg.parentfd, cg.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (cg.dirfd < 0) {
 		r = -errno;
 		goto fail;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
@@ -54,7 +55,8 @@ enum {
 	KFD_CGPARENT = 9,
 	KFD_API = 10,	/* init: a sandbox's fd 3 for the workload, or closed */
 	KFD_RES = 11,	/* keeper: the v1 cgroups' ward/ dirs (__RES_MAX of them), or closed */
-	KFD_FIRST_FREE = KFD_RES + __RES_MAX,
+	KFD_CGDIR = KFD_RES + __RES_MAX, /* keeper: the domain's cgroup, to clone the init into */
+	KFD_FIRST_FREE,
 };
 
 enum msg_type {
@@ -138,6 +140,7 @@ static int recv_msg(int sock, struct msg *m, int *fds, size_t max_fds, size_t *r
 /* ---- the domain init and the workload (after fork: async-signal-safe only until exec) ---- */
 
 static volatile pid_t init_workload = -1;
+static bool init_cloned_into_cgroup;
 
 static void init_forward(int sig)
 {
@@ -283,7 +286,10 @@ static _Noreturn void init_main(struct run_ctx *c)
 	close(KFD_CGPARENT);
 	for (int i = 0; i < __RES_MAX; i++)
 		close(KFD_RES + i);
-	if ((err = cgroup_join_self(&(struct domain_cgroup){ .procs = KFD_PROCS })) < 0)
+	close(KFD_CGDIR);
+	/* Created in its cgroup by clone3, or moved there now (a slower migration). */
+	if (!init_cloned_into_cgroup &&
+	    (err = cgroup_join_self(&(struct domain_cgroup){ .procs = KFD_PROCS })) < 0)
 		init_fail(err, "join the domain's cgroup: %s", strerror(-err));
 	close(KFD_PROCS);
 	if (!c->sb)
@@ -426,7 +432,19 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 	close_range(KFD_FIRST_FREE, ~0U, 0);
 	if (unshare(CLONE_NEWPID) < 0)
 		_exit(125);
-	init = fork();
+	/* Straight into the domain's cgroup: a migration (a write to cgroup.procs) takes the
+	 * kernel's cgroup threadgroup lock for writing, which waits for an RCU grace period. */
+	{
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+					 .cgroup = KFD_CGDIR };
+
+		init_cloned_into_cgroup = true;
+		init = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (init < 0) {
+			init_cloned_into_cgroup = false; /* an older kernel: fork and join */
+			init = fork();
+		}
+	}
 	if (init < 0)
 		_exit(125);
 	if (init == 0)
@@ -459,10 +477,11 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 		if (p[1].revents) {
 			if (waitpid(init, &status, 0) != init)
 				goto kill;
-			cgroup_remove(&cg);
-			/* The v1 cgroups stay: the monitor reads their counters (OOM kills)
-			 * before it removes them. */
+			/* The status first (the domain is gone: nothing to wait for), then the
+			 * cgroup. The v1 cgroups stay: the monitor reads their counters (OOM
+			 * kills) before it removes them. */
 			(void)!write(KFD_STATUS, &status, sizeof(status));
+			cgroup_remove(&cg);
 			_exit(0);
 		}
 		if (p[0].revents)
@@ -598,6 +617,7 @@ struct monitor {
 	int sock, status_rd, alive_wr, sigfd;
 	pid_t keeper, init, workload;
 	bool exec_reported;
+	bool keeper_left; /* a sandbox's keeper left to exit on its own */
 	struct ward_domain_ctl ctl;
 };
 
@@ -642,6 +662,11 @@ void domain_ctl_kill(struct ward_domain_ctl *ctl)
 uint64_t domain_ctl_denied_after(const struct ward_domain_ctl *ctl)
 {
 	return guard_denied_after(ctl->mo->g);
+}
+
+uint64_t domain_ctl_oom_kills(const struct ward_domain_ctl *ctl)
+{
+	return resources_oom_kills(&ctl->mo->res);
 }
 
 static void decision_cb(void *ud, const struct ward_decision *dec, bool first)
@@ -766,6 +791,9 @@ static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *
 			/* Events still queued belong to processes now dead. */
 			(void)guard_handle_events(mo->g, d);
 			*ret_wstatus = ws;
+			if (sb && sb->on_end)
+				sb->on_end(sb->ud, &mo->ctl,
+					   WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
 			return 0;
 		}
 	}
@@ -877,7 +905,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		int src[KFD_FIRST_FREE] = {
 			dfds[0], dfds[1], dfds[2], guard_fanotify_fd(mo.g), alive[0], status[1],
 			sv[1], mo.cg.procs, mo.cg.killfd, mo.cg.parentfd, sb_fds[3],
-			mo.res.parentfd[0], mo.res.parentfd[1], mo.res.parentfd[2],
+			mo.res.parentfd[0], mo.res.parentfd[1], mo.res.parentfd[2], mo.cg.dirfd,
 		};
 
 		keeper_main(&c, src, mo.cg.name);
@@ -932,8 +960,21 @@ out_kill:
 out_wait:
 	if (mo.alive_wr >= 0)
 		close(mo.alive_wr);
-	while (waitpid(mo.keeper, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (sb && r >= 0) {
+		/*
+		 * The domain is gone (the keeper reported it): closing the group can wait for
+		 * an SRCU grace period (tens of ms), and so can the keeper's exit. The monitor
+		 * closes its reference now and leaves the keeper, which holds the last one, to
+		 * exit on its own (it is reaped here if it already has, else by init).
+		 */
+		guard_free(mo.g);
+		mo.g = NULL;
+		if (waitpid(mo.keeper, NULL, WNOHANG) == 0)
+			mo.keeper_left = true;
+	} else {
+		while (waitpid(mo.keeper, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (mo.sock >= 0)
 		close(mo.sock);
 	if (mo.status_rd >= 0)

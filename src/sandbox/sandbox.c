@@ -270,6 +270,7 @@ struct run {
 	int stash_fd;		/* a REQUEST that arrived while waiting for an ACK */
 	uint64_t stash_len;
 	bool stashed, ready_sent;
+	bool finished;		/* the result is computed (and, with o->respond, answered) */
 	struct timespec warm_deadline, deadline;
 	uint8_t chunk[64 * 1024];
 	size_t chunk_off, chunk_len;
@@ -703,6 +704,102 @@ static char **make_env(const struct ward_manifest *m)
 	return env;
 }
 
+/* The request's outcome, from CMD's status; the buffers move into the result. */
+static void take_buffers(struct run *ru)
+{
+	struct ward_sandbox_result *res = ru->res;
+
+	if (res->status == WARD_SANDBOX_OK) {
+		res->output = TAKE_PTR(ru->out.data);
+		res->output_len = ru->out.len;
+	}
+	if (ru->svc->m->stderr_to_client) {
+		res->errout = TAKE_PTR(ru->err.data);
+		res->errout_len = ru->err.len;
+	}
+}
+
+static void finish(struct run *ru, struct ward_domain_ctl *ctl, int status, uint64_t oom_kills,
+		   uint64_t denied_after)
+{
+	const struct ward_manifest *m = ru->svc->m;
+	struct ward_sandbox_result *res = ru->res;
+
+	/* Every domain process is gone: what is left in the pipes is all there is. */
+	if (ru->out_r >= 0) {
+		bool over = false;
+
+		(void)fcntl(ru->out_r, F_SETFL, 0);
+		(void)drain(ru->out_r, &ru->out, &ru->out_total, m->max_output_bytes, &over);
+		if (over)
+			fail_with(ru, NULL, WARD_SANDBOX_OUTPUT_TOO_LARGE,
+				  "the output is larger than max_output_bytes");
+		close_fd(&ru->out_r);
+	}
+	if (ru->err_r >= 0) {
+		bool over = false;
+
+		(void)fcntl(ru->err_r, F_SETFL, 0);
+		(void)drain(ru->err_r, &ru->err, NULL,
+			    m->stderr_to_client ? WARD_SANDBOX_STDERR_MAX : 0, &over);
+		close_fd(&ru->err_r);
+	}
+	res->exit_status = status;
+	res->denied_after = denied_after;
+	if (ru->failed) {
+		/* the status set when it failed stands */
+	} else if (ru->phase != PH_ACTIVE) {
+		res->status = WARD_SANDBOX_UNAVAILABLE;
+		snprintf(res->msg, sizeof(res->msg), "the service ended during its warm-up "
+			 "(status %d)", status);
+	} else if (ru->src_left > 0 && !ru->src_eof) {
+		res->status = WARD_SANDBOX_DISCONNECTED;
+		snprintf(res->msg, sizeof(res->msg), "the input was not complete");
+	} else if (status == 0) {
+		res->status = WARD_SANDBOX_OK;
+	} else if (oom_kills) {
+		res->status = WARD_SANDBOX_MEMORY;
+		snprintf(res->msg, sizeof(res->msg), "the service was killed by its memory limit "
+			 "(memory_mb %u)", m->memory_mb);
+	} else {
+		res->status = WARD_SANDBOX_FAILED;
+		if (status == 126)
+			snprintf(res->msg, sizeof(res->msg), "the service could not be executed "
+				 "(status 126: denied, or not on a code mount)");
+		else if (status > 128)
+			snprintf(res->msg, sizeof(res->msg), "the service was killed by signal %d",
+				 status - 128);
+		else
+			snprintf(res->msg, sizeof(res->msg), "the service exited with status %d",
+				 status);
+		if (denied_after) {
+			size_t k = strlen(res->msg);
+
+			snprintf(res->msg + k, sizeof(res->msg) - k, "; %llu object(s) refused after "
+				 "activation", (unsigned long long)denied_after);
+		}
+	}
+	take_buffers(ru);
+	ru->finished = true;
+	res->conn_fd = -1;
+	if (ru->src_owned) {
+		res->conn_fd = ru->src; /* the caller answers on it */
+		ru->src = -1;
+		ru->src_owned = false;
+	}
+	/* The answer goes out now, before the teardown (which can wait for grace periods). */
+	if (ru->o->respond && (ru->phase == PH_ACTIVE || res->conn_fd >= 0))
+		ru->o->respond(ru->o->respond_ud, res);
+	(void)ctl;
+}
+
+static void on_end(void *ud, struct ward_domain_ctl *ctl, int status)
+{
+	struct run *ru = ud;
+
+	finish(ru, ctl, status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
+}
+
 int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts *o,
 		struct ward_sandbox_result *ret, struct ward_diag *d)
 {
@@ -757,6 +854,7 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		.known = known_cb,
 		.poll_fds = poll_fds,
 		.on_poll = on_poll,
+		.on_end = on_end,
 		.ud = &ru,
 	};
 	in[0] = out[1] = err[1] = api[1] = -1; /* domain_run takes them */
@@ -788,71 +886,17 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 	};
 	r = domain_run(&spec, o->st, &status, NULL, d);
 	if (r < 0) {
-		res.status = WARD_SANDBOX_UNAVAILABLE;
-		if (!ru.failed)
+		if (!ru.failed && !ru.finished) {
+			res.status = WARD_SANDBOX_UNAVAILABLE;
 			snprintf(res.msg, sizeof(res.msg), "the sandbox could not be built");
-		goto out;
-	}
-	/* Every domain process is gone: what is left in the pipes is all there is. */
-	if (ru.out_r >= 0) {
-		bool over = false;
-
-		(void)fcntl(ru.out_r, F_SETFL, 0);
-		(void)drain(ru.out_r, &ru.out, &ru.out_total, m->max_output_bytes, &over);
-		if (over)
-			fail_with(&ru, NULL, WARD_SANDBOX_OUTPUT_TOO_LARGE,
-				  "the output is larger than max_output_bytes");
-	}
-	if (ru.err_r >= 0) {
-		bool over = false;
-
-		(void)fcntl(ru.err_r, F_SETFL, 0);
-		(void)drain(ru.err_r, &ru.err, NULL, m->stderr_to_client ? WARD_SANDBOX_STDERR_MAX : 0,
-			    &over);
-	}
-	res.exit_status = status;
-	res.denied_after = stats.denied_after;
-	if (ru.failed)
-		goto out;
-	if (ru.phase != PH_ACTIVE) {
-		res.status = WARD_SANDBOX_UNAVAILABLE;
-		snprintf(res.msg, sizeof(res.msg), "the service ended during its warm-up (status %d)",
-			 status);
-	} else if (ru.src_left > 0 && !ru.src_eof) {
-		res.status = WARD_SANDBOX_DISCONNECTED;
-		snprintf(res.msg, sizeof(res.msg), "the input was not complete");
-	} else if (status == 0) {
-		res.status = WARD_SANDBOX_OK;
-	} else if (stats.oom_kills) {
-		res.status = WARD_SANDBOX_MEMORY;
-		snprintf(res.msg, sizeof(res.msg), "the service was killed by its memory limit "
-			 "(memory_mb %u)", m->memory_mb);
-	} else {
-		res.status = WARD_SANDBOX_FAILED;
-		if (status == 126)
-			snprintf(res.msg, sizeof(res.msg), "the service could not be executed "
-				 "(status 126: denied, or not on a code mount)");
-		else if (status > 128)
-			snprintf(res.msg, sizeof(res.msg), "the service was killed by signal %d",
-				 status - 128);
-		else
-			snprintf(res.msg, sizeof(res.msg), "the service exited with status %d", status);
-		if (stats.denied_after) {
-			size_t k = strlen(res.msg);
-
-			snprintf(res.msg + k, sizeof(res.msg) - k, "; %llu object(s) refused after "
-				 "activation", (unsigned long long)stats.denied_after);
 		}
+		goto out;
 	}
+	if (!ru.finished)
+		finish(&ru, NULL, status, stats.oom_kills, stats.denied_after);
 out:
-	if (res.status == WARD_SANDBOX_OK) {
-		res.output = TAKE_PTR(ru.out.data);
-		res.output_len = ru.out.len;
-	}
-	if (m->stderr_to_client) {
-		res.errout = TAKE_PTR(ru.err.data);
-		res.errout_len = ru.err.len;
-	}
+	if (!ru.finished)
+		take_buffers(&ru);
 	if (ru.err.data)
 		explicit_bzero(ru.err.data, ru.err.cap);
 	if (ru.out.data)
@@ -870,10 +914,12 @@ out:
 	close_fd(&ru.out_r);
 	close_fd(&ru.err_r);
 	close_fd(&ru.api);
-	res.conn_fd = -1;
-	if (ru.src_owned) {
-		res.conn_fd = ru.src; /* the caller answers on it */
-		ru.src = -1;
+	if (!ru.finished) {
+		res.conn_fd = -1;
+		if (ru.src_owned) {
+			res.conn_fd = ru.src; /* the caller answers on it */
+			ru.src = -1;
+		}
 	}
 	if (ru.stashed)
 		close_fd(&ru.stash_fd);
