@@ -146,6 +146,9 @@ struct ward_sandbox_opts {
 int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts *o,
 		struct ward_sandbox_result *ret, struct ward_diag *d);
 
+/** sandbox_uid_sweep() - remove the uid claims of sandboxes whose monitor died (wardd at start). */
+void sandbox_uid_sweep(void);
+
 /* ---- the control channel between wardd and a sandbox's monitor (SOCK_SEQPACKET) ---- */
 
 enum ward_sandbox_ctl_type {

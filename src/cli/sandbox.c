@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -255,6 +256,8 @@ static int sandbox_call_verb(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	name = argv[optind];
+	/* wardd may answer (input-too-large) and close while the input is still being sent. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!name[0] || strlen(name) >= WARD_SERVICE_NAME_MAX)
 		return cli_error(EXIT_USAGE, "sandbox call: a service name of 1 to %d bytes",
 				 WARD_SERVICE_NAME_MAX - 1);

@@ -311,10 +311,10 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pi
 		if (!responded)
 			respond(&responded, &res);
 		close(res.conn_fd);
-	} else if (d.msg[0]) {
-		/* The operator's diagnostic: about building the sandbox, never client data
-		 * (no request was taken). */
-		logmsg("service %s: sandbox: %s", svc->s.m->name, d.msg);
+	} else if (d.msg[0] || res.msg[0]) {
+		/* The operator's diagnostic: why the sandbox did not become ready, never client
+		 * data (no request was taken). */
+		logmsg("service %s: sandbox: %s", svc->s.m->name, d.msg[0] ? d.msg : res.msg);
 	}
 	if (res.output)
 		explicit_bzero(res.output, res.output_len);
@@ -1009,6 +1009,7 @@ int main(int argc, char **argv)
 		snprintf(sock, sizeof(sock), "%s/%s", w.state_dir, WARD_SVC_SOCKET);
 		w.socket_path = sock;
 	}
+	sandbox_uid_sweep();
 	w.listen_fd = listen_on(w.socket_path);
 	if (w.listen_fd < 0)
 		return 125;

@@ -409,6 +409,8 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 	/* Its own session: signals to the monitor's process group or terminal miss it. */
 	if (setsid() < 0)
 		_exit(125);
+	/* A monitor gone must not kill the keeper through its status pipe. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Move every fd it keeps to its fixed number (through high numbers: no clobbering). */
 	for (int i = 0; i < KFD_FIRST_FREE; i++) {
 		high[i] = -1;
@@ -478,10 +480,16 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 			if (waitpid(init, &status, 0) != init)
 				goto kill;
 			/* The status first (the domain is gone: nothing to wait for), then the
-			 * cgroup. The v1 cgroups stay: the monitor reads their counters (OOM
-			 * kills) before it removes them. */
-			(void)!write(KFD_STATUS, &status, sizeof(status));
+			 * cgroup. The v1 cgroups stay for the monitor, which reads their
+			 * counters (OOM kills) before it removes them, unless it is gone (the
+			 * init also ends on its own when the monitor dies during set-up). */
+			struct pollfd ap = { KFD_ALIVE, POLLIN, 0 };
+			bool told = write(KFD_STATUS, &status, sizeof(status)) ==
+				    (ssize_t)sizeof(status);
+
 			cgroup_remove(&cg);
+			if (!told || (poll(&ap, 1, 0) > 0 && ap.revents))
+				keeper_remove_res(cg.name);
 			_exit(0);
 		}
 		if (p[0].revents)

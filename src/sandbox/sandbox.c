@@ -5,6 +5,7 @@
  * time limit, and tell the caller how it ended. Everything here runs in the sandbox's monitor
  * (the `ward sandbox run` process, or a process wardd forked for this sandbox).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -60,6 +61,30 @@ void sandbox_result_free(struct ward_sandbox_result *r)
 
 /* Claims a free uid in the sandbox range: a lock file per uid, held for the sandbox's life
  * (a lock whose holder died is free again). Return: the lock fd, or -errno. */
+void sandbox_uid_sweep(void)
+{
+	_cleanup_close_ int dfd = open(UID_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
+	struct dirent *e;
+
+	if (dfd < 0 || !(dir = fdopendir(dfd)))
+		return;
+	dfd = -EBADF; /* the DIR's now */
+	while ((e = readdir(dir))) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(dir), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		/* Free (its holder died without unlinking it): unlinked while locked. */
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			(void)unlinkat(dirfd(dir), e->d_name, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(dir);
+}
+
 static void uid_release(uid_t uid, int lockfd)
 {
 	char path[64];
