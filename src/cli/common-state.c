@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening the state dir for verbs that write to it. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -18,6 +19,22 @@ int cli_open_state(unsigned flags, struct ward_state **ret)
 		cli_warn("%s/log: cut %llu bytes of torn tail left by an interrupted append (no "
 			 "reported record was lost)",
 			 (*ret)->path, (unsigned long long)evlog_store_cut_bytes((*ret)->log));
+	return 0;
+}
+
+int cli_load_policy(struct ward_state *st, const char *path, struct ward_policy **ret)
+{
+	struct ward_diag d = { { 0 } };
+	unsigned char *buf;
+	size_t len;
+	int r;
+
+	if (cli_read_input(path, WARD_POLICY_FILE_MAX, "policy", &buf, &len))
+		return EXIT_WARD;
+	r = state_load_policy(st, buf, len, ret, &d);
+	free(buf);
+	if (r < 0)
+		return cli_error(EXIT_WARD, "%s: %s", path, d.msg[0] ? d.msg : strerror(-r));
 	return 0;
 }
 

@@ -189,18 +189,9 @@ int verb_run(int argc, char **argv)
 	if (cli_open_state(WARD_STATE_ATTESTER, &st))
 		return EXIT_WARD;
 	if (policy_path) {
-		unsigned char *buf;
-		size_t len;
-
-		if (cli_read_input(policy_path, WARD_POLICY_FILE_MAX, "policy", &buf, &len)) {
+		if ((r = cli_load_policy(st, policy_path, &pol))) {
 			state_close(st);
-			return EXIT_WARD;
-		}
-		r = state_load_policy(st, buf, len, &pol, &d);
-		free(buf);
-		if (r < 0) {
-			state_close(st);
-			return cli_error(EXIT_WARD, "%s: %s", policy_path, d.msg[0] ? d.msg : strerror(-r));
+			return r;
 		}
 		spec.mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
 	} else {

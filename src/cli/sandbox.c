@@ -138,19 +138,8 @@ static int sandbox_run_verb(int argc, char **argv)
 		return EXIT_WARD;
 	}
 	if (policy_path) {
-		unsigned char *buf;
-		size_t len;
-
-		if (cli_read_input(policy_path, WARD_POLICY_FILE_MAX, "policy", &buf, &len)) {
-			rc = EXIT_WARD;
+		if ((rc = cli_load_policy(st, policy_path, &pol)))
 			goto out;
-		}
-		r = state_load_policy(st, buf, len, &pol, &d);
-		free(buf);
-		if (r < 0) {
-			rc = cli_error(EXIT_WARD, "%s: %s", policy_path, d.msg[0] ? d.msg : strerror(-r));
-			goto out;
-		}
 		mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
 	}
 	r = sandbox_service_init(&svc, m, mode, pol, st, &d);

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fdpass.h"
 #include "domain/domain-internal.h"
 #include "ward/landlock.h"
 #include "ward/privs.h"
@@ -76,65 +77,18 @@ struct msg {
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 #define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
+_Static_assert(WARD_DOMAIN_CODE_MAX + 1 <= FDPASS_MAX, "the code mounts fit one message");
+
 static int send_msg(int sock, const struct msg *m, const int *fds, size_t nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * (WARD_DOMAIN_CODE_MAX + 1))];
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
+	return fdpass_send(sock, &iov, 1, fds, nfds) < 0 ? -EPIPE : 0;
 }
 
 static int recv_msg(int sock, struct msg *m, int *fds, size_t max_fds, size_t *ret_nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * (WARD_DOMAIN_CODE_MAX + 1))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
-
-	*ret_nfds = 0;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*ret_nfds < max_fds)
-				fds[(*ret_nfds)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	if ((size_t)n != sizeof(*m) || (mh.msg_flags & MSG_CTRUNC)) {
-		for (size_t i = 0; i < *ret_nfds; i++)
-			close(fds[i]);
-		return -EPROTO;
-	}
-	return 0;
+	return fdpass_recv(sock, m, sizeof(*m), fds, max_fds, ret_nfds);
 }
 
 /* ---- the domain init and the workload (after fork: async-signal-safe only until exec) ---- */

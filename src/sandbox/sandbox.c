@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fdpass.h"
 #include "core/util.h"
 #include "ward/evlog.h"
 #include "ward/sandbox.h"
@@ -132,27 +133,9 @@ static int uid_claim(uid_t *ret)
 int sandbox_ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len,
 		     int pass_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2] = { { (void *)h, sizeof(*h) }, { (void *)payload, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	ssize_t n;
 
-	if (pass_fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)(sizeof(*h) + len) ? 0 : (n < 0 ? -errno : -EPIPE);
+	return fdpass_send(fd, iov, len ? 2 : 1, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 static int ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *payload, size_t len)
@@ -162,31 +145,12 @@ static int ctl_send(int fd, const struct ward_sandbox_ctl_hdr *h, const void *pa
 
 int sandbox_ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { h, sizeof(*h) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
+	size_t n = 0;
+	int r = fdpass_recv(fd, h, sizeof(*h), ret_fd, 1, &n);
 
-	*ret_fd = -1;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	if (n == 0)
-		return -ECONNRESET;
-	if ((size_t)n != sizeof(*h) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (*ret_fd >= 0)
-			close(*ret_fd);
+	if (r < 0 || n == 0)
 		*ret_fd = -1;
-		return -EPROTO;
-	}
-	return 0;
+	return r;
 }
 
 #define ctl_recv sandbox_ctl_recv
