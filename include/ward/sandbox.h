@@ -112,6 +112,14 @@ void sandbox_service_free(struct ward_sandbox_service *svc);
  */
 int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *st,
 			   struct ward_evlog_record *recs, size_t n, struct ward_diag *d);
+/**
+ * sandbox_service_append_flags() - sandbox_service_append() with WARD_APPEND_* @flags: with
+ * WARD_APPEND_NOSYNC the records are written (they survive the caller's death) and reach stable
+ * storage at the next evlog_store_sync() of @st's log.
+ */
+int sandbox_service_append_flags(struct ward_sandbox_service *svc, struct ward_state *st,
+				 struct ward_evlog_record *recs, size_t n, unsigned flags,
+				 struct ward_diag *d);
 /** sandbox_service_known() - was @dg measured for @svc? */
 bool sandbox_service_known(const struct ward_sandbox_service *svc, const struct ward_digest *dg);
 

@@ -260,6 +260,7 @@ struct run {
 	uint64_t stash_len;
 	bool stashed, ready_sent;
 	bool finished;		/* the result is computed (and, with o->respond, answered) */
+	bool unsynced;		/* one-shot: records written, not yet synced */
 	struct timespec warm_deadline, deadline;
 	uint8_t chunk[64 * 1024];
 	size_t chunk_off, chunk_len;
@@ -336,11 +337,16 @@ static int ctl_append(void *ud, struct ward_evlog_record *recs, size_t n, struct
 	return sandbox_service_note(ru->svc, recs, n);
 }
 
+/* One-shot: written before the kernel is answered (as in `ward run`), made durable together
+ * before the sandbox is activated: no client data is in it before its records are on disk. */
 static int state_sink(void *ud, struct ward_evlog_record *recs, size_t n, struct ward_diag *d)
 {
 	struct run *ru = ud;
+	int r = sandbox_service_append_flags(ru->svc, ru->o->st, recs, n, WARD_APPEND_NOSYNC, d);
 
-	return sandbox_service_append(ru->svc, ru->o->st, recs, n, d);
+	if (r == 0)
+		ru->unsynced = true;
+	return r;
 }
 
 static bool known_cb(void *ud, const struct ward_digest *dg)
@@ -389,12 +395,22 @@ static bool waits_for_input(pid_t pid)
 	}
 }
 
-static void activate(struct run *ru, struct ward_domain_ctl *ctl)
+static int activate(struct run *ru, struct ward_domain_ctl *ctl)
 {
+	if (ru->unsynced) {
+		int r = evlog_store_sync(ru->o->st->log);
+
+		if (r < 0) {
+			fail_with(ru, ctl, WARD_SANDBOX_UNAVAILABLE, "the log could not be synced");
+			return r;
+		}
+		ru->unsynced = false;
+	}
 	domain_ctl_activate(ctl);
 	ru->phase = PH_ACTIVE;
 	clock_gettime(CLOCK_MONOTONIC, &ru->deadline);
 	ru->deadline.tv_sec += ru->svc->m->timeout_s;
+	return 0;
 }
 
 static void take_request(struct run *ru, struct ward_domain_ctl *ctl, int fd, uint64_t len)
@@ -404,7 +420,8 @@ static void take_request(struct run *ru, struct ward_domain_ctl *ctl, int fd, ui
 	ru->src_left = (int64_t)len;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	/* wardd checked the length against the cap before it chose this sandbox. */
-	activate(ru, ctl);
+	if (activate(ru, ctl) < 0)
+		return;
 	if (len == 0) {
 		ru->src_eof = true;
 		close_fd(&ru->in_w);
@@ -619,9 +636,11 @@ static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p
 			return 0;
 		if (ru->o->ctl_fd < 0) {
 			/* One-shot: the request is here already. */
+			if (ru->failed)
+				return 0;
 			ru->src = ru->o->in_fd;
 			ru->src_left = -1;
-			activate(ru, ctl);
+			(void)activate(ru, ctl);
 		} else if (ru->stashed) {
 			ru->stashed = false;
 			take_request(ru, ctl, ru->stash_fd, ru->stash_len);

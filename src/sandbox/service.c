@@ -104,6 +104,13 @@ static char *record_key(const struct ward_evlog_record *r)
 int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *st,
 			   struct ward_evlog_record *recs, size_t n, struct ward_diag *d)
 {
+	return sandbox_service_append_flags(svc, st, recs, n, 0, d);
+}
+
+int sandbox_service_append_flags(struct ward_sandbox_service *svc, struct ward_state *st,
+				 struct ward_evlog_record *recs, size_t n, unsigned flags,
+				 struct ward_diag *d)
+{
 	struct ward_evlog_record fresh[WARD_APPEND_BATCH_MAX];
 	char *keys[WARD_APPEND_BATCH_MAX], *dkeys[WARD_APPEND_BATCH_MAX];
 	size_t nf = 0;
@@ -136,7 +143,7 @@ int sandbox_service_append(struct ward_sandbox_service *svc, struct ward_state *
 		fresh[nf++] = recs[i];
 		memset(&recs[i], 0, sizeof(recs[i]));
 	}
-	if (nf && (r = state_append(st, fresh, nf, d)) < 0)
+	if (nf && (r = state_append_flags(st, fresh, nf, flags, d)) < 0)
 		goto fail;
 	/* Durable: remember them, and the objects they measured. */
 	for (size_t i = 0; i < nf; i++) {
