@@ -442,8 +442,12 @@ static _Noreturn void keeper_main(struct run_ctx *c, const int *src, const char 
 				    (ssize_t)sizeof(status);
 
 			cgroup_remove(&cg);
-			if (!told || (poll(&ap, 1, 0) > 0 && ap.revents))
-				keeper_remove_res(cg.name);
+			/* The v1 cgroups go once the monitor is done with them (it closes its
+			 * pipe after reading them) or gone: whichever, they never outlive both. */
+			if (told)
+				while (poll(&ap, 1, -1) < 0 && errno == EINTR)
+					;
+			keeper_remove_res(cg.name);
 			_exit(0);
 		}
 		if (p[0].revents)
