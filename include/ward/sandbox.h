@@ -9,7 +9,8 @@
  * Landlock), started, and warmed up until it is ready: it waits for its input on fd 0
  * (activation "stdin") or called ward_sandbox_seal() (activation "api"). Everything measured
  * until then is recorded, once per service (the records are the same for every sandbox of a
- * service, so the log does not grow per request). Then it is activated: from that moment the
+ * service, so under wardd the log does not grow per request; a one-shot `ward sandbox run` is a
+ * monitor of its own and records its service again). Then it is activated: from that moment the
  * monitor writes no record about it and refuses any code or code-mount file not measured
  * before, its input is delivered, and its output is collected up to the declared cap. It is
  * destroyed after that one request.
