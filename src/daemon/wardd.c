@@ -692,34 +692,47 @@ static int read_header(struct conn *c)
 
 /* ---- reload, counts, the loop ---- */
 
+/* @svc takes no more requests; its sandboxes that hold no client go. */
+static void retire(size_t svc)
+{
+	w.svcs[svc].live = false;
+	for (unsigned k = 0; k < w.max_sandboxes; k++)
+		if (w.slots[k].state != SLOT_FREE && w.slots[k].state != SLOT_BUSY &&
+		    w.slots[k].svc == (int)svc)
+			kill(w.slots[k].pid, SIGKILL);
+}
+
 static void reload(void)
 {
 	struct service fresh[WARDD_SERVICES_MAX];
+	char names[WARDD_SERVICES_MAX][WARD_SERVICE_NAME_MAX];
 	size_t n = 0;
 
 	if (load_manifests(fresh, &n, true) < 0) {
 		logmsg("reload: the services dir has errors; keeping the running services");
 		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		snprintf(names[i], sizeof(names[i]), "%s", fresh[i].s.m->name);
+	/* Services whose manifest is gone stop taking requests. */
+	for (size_t j = 0; j < w.n_svcs; j++) {
+		bool present = false;
+
+		for (size_t i = 0; i < n && !present; i++)
+			present = strcmp(w.svcs[j].s.m->name, names[i]) == 0;
+		if (w.svcs[j].live && !present)
+			retire(j);
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
 
 		for (j = 0; j < w.n_svcs; j++)
-			if (w.svcs[j].live && strcmp(w.svcs[j].s.m->name, fresh[i].s.m->name) == 0)
+			if (w.svcs[j].live && strcmp(w.svcs[j].s.m->name, names[i]) == 0)
 				break;
 		/* Unchanged: keep it (and its pool). */
 		if (j < w.n_svcs && memcmp(w.svcs[j].s.m->digest, fresh[i].s.m->digest, 32) == 0) {
 			manifest_free(fresh[i].s.m);
-			fresh[i].s.m = NULL;
 			continue;
-		}
-		/* Changed or new: the old one's ready sandboxes go, the new one is recorded. */
-		if (j < w.n_svcs) {
-			w.svcs[j].live = false;
-			for (unsigned k = 0; k < w.max_sandboxes; k++)
-				if (w.slots[k].state != SLOT_FREE && w.slots[k].svc == (int)j &&
-				    w.slots[k].state != SLOT_BUSY)
-					kill(w.slots[k].pid, SIGKILL);
 		}
 		if (w.n_svcs == WARDD_SERVICES_MAX) {
 			logmsg("reload: more than %d services over wardd's life; restart it",
@@ -727,26 +740,22 @@ static void reload(void)
 			manifest_free(fresh[i].s.m);
 			continue;
 		}
+		/* Changed or new: recorded first; a changed one replaces the old only once the
+		 * new one is registered (one this host cannot serve leaves the old serving). */
 		w.svcs[w.n_svcs] = fresh[i];
-		if (register_service(&w.svcs[w.n_svcs]) == 0)
-			w.n_svcs++;
-	}
-	/* Services whose manifest is gone stop taking requests. */
-	for (size_t j = 0; j < w.n_svcs; j++) {
-		bool present = false;
-
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(w.svcs[j].s.m->name, fresh[i].s.m ? fresh[i].s.m->name :
-					   w.svcs[j].s.m->name) == 0)
-				present = true;
-		if (!present)
-			w.svcs[j].live = false;
+		if (register_service(&w.svcs[w.n_svcs]) < 0)
+			continue;
+		if (j < w.n_svcs)
+			retire(j);
+		w.n_svcs++;
 	}
 	logmsg("reloaded %s", w.services_dir);
 }
 
 static void print_counts(void)
 {
+	logmsg("%llu requests served, %llu connections refused (peer credentials)",
+	       (unsigned long long)w.served, (unsigned long long)w.refused);
 	for (size_t i = 0; i < w.n_svcs; i++)
 		if (w.svcs[i].live)
 			logmsg("service %s: %llu ok, %llu failed, %zu ready, %zu warming, %zu busy, "

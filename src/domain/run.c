@@ -583,7 +583,6 @@ struct monitor {
 	int sock, status_rd, alive_wr, sigfd;
 	pid_t keeper, init, workload;
 	bool exec_reported;
-	bool keeper_left; /* a sandbox's keeper left to exit on its own */
 	struct ward_domain_ctl ctl;
 };
 
@@ -935,8 +934,7 @@ out_wait:
 		 */
 		guard_free(mo.g);
 		mo.g = NULL;
-		if (waitpid(mo.keeper, NULL, WNOHANG) == 0)
-			mo.keeper_left = true;
+		(void)waitpid(mo.keeper, NULL, WNOHANG);
 	} else {
 		while (waitpid(mo.keeper, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ward-decision records: canonical JSON in an ima-buf record. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cleanup-ossl.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "ward/decision.h"
 
 static const char *const grant_names[__WARD_GRANT_MAX] = {
@@ -94,6 +96,61 @@ static int copy_str_of(const char *rec, json_t *o, const char *key, char *out, s
 	return 0;
 }
 
+/* The optional "policy": {"name", "version"} of a ward event record @rec. */
+static int read_policy_ref(const char *rec, json_t *o, char *name, size_t max, uint64_t *version,
+			   bool *has, struct ward_diag *d)
+{
+	static const char *const pkeys[] = { "name", "version", NULL };
+	json_t *pol = json_object_get(o, "policy");
+	char what[64];
+	int rc;
+
+	if (!pol)
+		return 0;
+	snprintf(what, sizeof(what), "%s policy", rec);
+	if ((rc = json_only_keys(pol, pkeys, what, d)) < 0 ||
+	    (rc = copy_str_of(what, pol, "name", name, max, d)) < 0 ||
+	    (rc = json_req_u64(pol, "version", what, version, d)) < 0)
+		return rc;
+	*has = true;
+	return 0;
+}
+
+/* "mode" (16 bytes), "anon_exec" and "wx_elf" of a ward-domain or ward-service record @rec. */
+static int read_mode_optins(const char *rec, json_t *o, char *mode, bool *anon_exec, bool *wx_elf,
+			    struct ward_diag *d)
+{
+	json_t *b;
+	int rc;
+
+	if ((rc = copy_str_of(rec, o, "mode", mode, 16, d)) < 0)
+		return rc;
+	if (strcmp(mode, "enforce") && strcmp(mode, "audit") && strcmp(mode, "measure"))
+		return diag_set(d, -EBADMSG, "%s: unknown mode \"%s\"", rec, mode);
+	if (!json_is_boolean(b = json_object_get(o, "anon_exec")))
+		return diag_set(d, -EBADMSG, "%s: \"anon_exec\" must be a boolean", rec);
+	*anon_exec = json_is_true(b);
+	if (!json_is_boolean(b = json_object_get(o, "wx_elf")))
+		return diag_set(d, -EBADMSG, "%s: \"wx_elf\" must be a boolean", rec);
+	*wx_elf = json_is_true(b);
+	return 0;
+}
+
+/* One record, one byte string: @buf must be the canonical encoding @again (taken) of what was
+ * read from it. */
+static int check_canonical(const char *rec, json_t *again, const uint8_t *buf, uint32_t len,
+			   struct ward_diag *d)
+{
+	_cleanup_json_ json_t *owned = again;
+	_cleanup_free_ char *canon = owned ? json_dumps(owned, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	if (!canon)
+		return -ENOMEM;
+	if (strlen(canon) != len || memcmp(canon, buf, len) != 0)
+		return diag_set(d, -EBADMSG, "%s: not in canonical form", rec);
+	return 0;
+}
+
 /*
  * The JSON object of a ward event record named @name: -ENOENT when @r is another record, else
  * its buffer parsed strictly, with only @keys and "v" == 1. Returns the buffer too, for the
@@ -132,14 +189,11 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 {
 	static const char *const keys[] = { "v", "verdict", "grant", "domain", "path", "reason",
 					    "object", "policy", NULL };
-	static const char *const pkeys[] = { "name", "version", NULL };
-	_cleanup_json_ json_t *o = NULL, *again = NULL;
-	_cleanup_free_ char *canon = NULL;
+	_cleanup_json_ json_t *o = NULL;
 	struct ward_decision dec = { 0 };
 	const uint8_t *buf;
 	const char *s;
 	uint32_t len;
-	json_t *pol;
 	int rc;
 	unsigned i;
 
@@ -170,21 +224,10 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 			return diag_set(d, -EBADMSG, "ward-decision: bad object digest");
 		dec.has_object = true;
 	}
-	pol = json_object_get(o, "policy");
-	if (pol) {
-		if ((rc = json_only_keys(pol, pkeys, "ward-decision policy", d)) < 0 ||
-		    (rc = copy_str_of(WARD_DECISION_NAME, pol, "name", dec.policy_name, sizeof(dec.policy_name), d)) < 0 ||
-		    (rc = json_req_u64(pol, "version", "ward-decision policy", &dec.policy_version, d)) < 0)
-			return rc;
-		dec.has_policy = true;
-	}
-	/* One decision, one byte string: the buffer must be its canonical encoding. */
-	again = decision_json(&dec);
-	canon = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon)
-		return -ENOMEM;
-	if (strlen(canon) != len || memcmp(canon, buf, len) != 0)
-		return diag_set(d, -EBADMSG, "ward-decision: not in canonical form");
+	if ((rc = read_policy_ref(WARD_DECISION_NAME, o, dec.policy_name, sizeof(dec.policy_name),
+				  &dec.policy_version, &dec.has_policy, d)) < 0 ||
+	    (rc = check_canonical(WARD_DECISION_NAME, decision_json(&dec), buf, len, d)) < 0)
+		return rc;
 	*ret = dec;
 	return 0;
 }
@@ -255,13 +298,10 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 {
 	static const char *const keys[] = { "v", "domain", "mode", "anon_exec", "wx_elf",
 					    "data_dirs", "code", "policy", NULL };
-	static const char *const pkeys[] = { "name", "version", NULL };
-	_cleanup_json_ json_t *o = NULL, *again = NULL;
-	_cleanup_free_ char *canon = NULL;
+	_cleanup_json_ json_t *o = NULL;
 	struct ward_domain_event ev = { 0 };
 	const uint8_t *buf;
 	const char *s;
-	json_t *pol, *b;
 	uint32_t len;
 	int rc;
 
@@ -272,41 +312,15 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 	if (strlen(s) >= sizeof(ev.domain))
 		return diag_set(d, -EBADMSG, "ward-domain: \"domain\" too long");
 	strcpy(ev.domain, s);
-	if ((rc = json_req_string(o, "mode", "ward-domain", &s, d)) < 0)
+	if ((rc = read_mode_optins(WARD_DOMAIN_RECORD_NAME, o, ev.mode, &ev.anon_exec, &ev.wx_elf,
+				   d)) < 0 ||
+	    (rc = read_policy_ref(WARD_DOMAIN_RECORD_NAME, o, ev.policy_name, sizeof(ev.policy_name),
+				  &ev.policy_version, &ev.has_policy, d)) < 0)
 		return rc;
-	if (strcmp(s, "enforce") && strcmp(s, "audit") && strcmp(s, "measure"))
-		return diag_set(d, -EBADMSG, "ward-domain: unknown mode \"%s\"", s);
-	strcpy(ev.mode, s);
-	if (!json_is_boolean(b = json_object_get(o, "anon_exec")))
-		return diag_set(d, -EBADMSG, "ward-domain: \"anon_exec\" must be a boolean");
-	ev.anon_exec = json_is_true(b);
-	if (!json_is_boolean(b = json_object_get(o, "wx_elf")))
-		return diag_set(d, -EBADMSG, "ward-domain: \"wx_elf\" must be a boolean");
-	ev.wx_elf = json_is_true(b);
-	pol = json_object_get(o, "policy");
-	if (pol) {
-		if ((rc = json_only_keys(pol, pkeys, "ward-domain policy", d)) < 0 ||
-		    (rc = json_req_string(pol, "name", "ward-domain policy", &s, d)) < 0 ||
-		    (rc = json_req_u64(pol, "version", "ward-domain policy", &ev.policy_version, d)) < 0)
-			return rc;
-		if (strlen(s) >= sizeof(ev.policy_name))
-			return diag_set(d, -EBADMSG, "ward-domain: policy name too long");
-		strcpy(ev.policy_name, s);
-		ev.has_policy = true;
-	}
 	if ((rc = str_list(o, "data_dirs", ev.data_dirs, &ev.n_data_dirs, d)) < 0 ||
-	    (rc = str_list(o, "code", ev.code, &ev.n_code, d)) < 0)
+	    (rc = str_list(o, "code", ev.code, &ev.n_code, d)) < 0 ||
+	    (rc = check_canonical(WARD_DOMAIN_RECORD_NAME, domain_event_json(&ev), buf, len, d)) < 0)
 		goto fail;
-	again = domain_event_json(&ev);
-	canon = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (strlen(canon) != len || memcmp(canon, buf, len) != 0) {
-		rc = diag_set(d, -EBADMSG, "ward-domain: not in canonical form");
-		goto fail;
-	}
 	*ret = ev;
 	return 0;
 fail:
@@ -319,8 +333,7 @@ static json_t *service_event_json(const struct ward_service_event *ev)
 	_cleanup_json_ json_t *o = NULL;
 	char hex[65];
 
-	for (size_t i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", ev->manifest_digest[i]);
+	hex_encode(ev->manifest_digest, sizeof(ev->manifest_digest), hex);
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b}", "v", 1, "service", ev->service,
 		      "domain", ev->domain, "manifest", hex, "mode", ev->mode, "anon_exec",
 		      (int)ev->anon_exec, "wx_elf", (int)ev->wx_elf);
@@ -346,56 +359,30 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 {
 	static const char *const keys[] = { "v", "service", "domain", "manifest", "mode",
 					    "anon_exec", "wx_elf", "policy", NULL };
-	static const char *const pkeys[] = { "name", "version", NULL };
-	_cleanup_json_ json_t *o = NULL, *again = NULL;
-	_cleanup_free_ char *canon = NULL;
+	const char *const rec = WARD_SERVICE_RECORD_NAME;
+	_cleanup_json_ json_t *o = NULL;
 	struct ward_service_event ev = { 0 };
 	const uint8_t *buf;
 	const char *s;
-	json_t *pol, *b;
 	uint32_t len;
+	size_t n;
 	int rc;
 
-	if ((rc = event_json(r, WARD_SERVICE_RECORD_NAME, keys, &o, &buf, &len, d)) < 0)
+	if ((rc = event_json(r, rec, keys, &o, &buf, &len, d)) < 0)
 		return rc;
-	if ((rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
-	    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
-	    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, o, "mode", ev.mode, sizeof(ev.mode), d)) < 0)
+	if ((rc = copy_str_of(rec, o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
+	    (rc = copy_str_of(rec, o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
+	    (rc = read_mode_optins(rec, o, ev.mode, &ev.anon_exec, &ev.wx_elf, d)) < 0 ||
+	    (rc = json_req_string(o, "manifest", rec, &s, d)) < 0)
 		return rc;
-	if (strcmp(ev.mode, "enforce") && strcmp(ev.mode, "audit") && strcmp(ev.mode, "measure"))
-		return diag_set(d, -EBADMSG, "ward-service: unknown mode \"%s\"", ev.mode);
-	if ((rc = json_req_string(o, "manifest", "ward-service", &s, d)) < 0)
+	if (strlen(s) != 2 * sizeof(ev.manifest_digest))
+		return diag_set(d, -EBADMSG, "%s: \"manifest\" must be 64 hex digits", rec);
+	if (hex_decode(s, strlen(s), ev.manifest_digest, sizeof(ev.manifest_digest), &n) < 0)
+		return diag_set(d, -EBADMSG, "%s: \"manifest\" is not hex (lower case)", rec);
+	if ((rc = read_policy_ref(rec, o, ev.policy_name, sizeof(ev.policy_name), &ev.policy_version,
+				  &ev.has_policy, d)) < 0 ||
+	    (rc = check_canonical(rec, service_event_json(&ev), buf, len, d)) < 0)
 		return rc;
-	if (strlen(s) != 64)
-		return diag_set(d, -EBADMSG, "ward-service: \"manifest\" must be 64 hex digits");
-	for (size_t i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return diag_set(d, -EBADMSG, "ward-service: \"manifest\" is not hex");
-		ev.manifest_digest[i] = (uint8_t)v;
-	}
-	if (!json_is_boolean(b = json_object_get(o, "anon_exec")))
-		return diag_set(d, -EBADMSG, "ward-service: \"anon_exec\" must be a boolean");
-	ev.anon_exec = json_is_true(b);
-	if (!json_is_boolean(b = json_object_get(o, "wx_elf")))
-		return diag_set(d, -EBADMSG, "ward-service: \"wx_elf\" must be a boolean");
-	ev.wx_elf = json_is_true(b);
-	pol = json_object_get(o, "policy");
-	if (pol) {
-		if ((rc = json_only_keys(pol, pkeys, "ward-service policy", d)) < 0 ||
-		    (rc = copy_str_of(WARD_SERVICE_RECORD_NAME, pol, "name", ev.policy_name, sizeof(ev.policy_name), d)) < 0 ||
-		    (rc = json_req_u64(pol, "version", "ward-service policy", &ev.policy_version,
-				       d)) < 0)
-			return rc;
-		ev.has_policy = true;
-	}
-	again = service_event_json(&ev);
-	canon = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon)
-		return -ENOMEM;
-	if (strlen(canon) != len || memcmp(canon, buf, len) != 0)
-		return diag_set(d, -EBADMSG, "ward-service: not in canonical form");
 	*ret = ev;
 	return 0;
 }

@@ -153,8 +153,6 @@ int sandbox_ctl_recv(int fd, struct ward_sandbox_ctl_hdr *h, int *ret_fd)
 	return r;
 }
 
-#define ctl_recv sandbox_ctl_recv
-
 static int put_u32(struct buf *b, uint32_t v)
 {
 	return buf_append(b, &v, sizeof(v));
@@ -316,7 +314,7 @@ static int ctl_append(void *ud, struct ward_evlog_record *recs, size_t n, struct
 	for (;;) {
 		int fd;
 
-		if ((r = ctl_recv(ru->o->ctl_fd, &h, &fd)) < 0)
+		if ((r = sandbox_ctl_recv(ru->o->ctl_fd, &h, &fd)) < 0)
 			return diag_set(d, r, "wardd went away");
 		if (h.type == WARD_CTL_ACK)
 			break;
@@ -600,7 +598,7 @@ static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p
 			close_fd(&ru->api);
 		} else if (p[i].fd == ru->o->ctl_fd && ru->phase == PH_READY) {
 			struct ward_sandbox_ctl_hdr h;
-			int fd, r = ctl_recv(ru->o->ctl_fd, &h, &fd);
+			int fd, r = sandbox_ctl_recv(ru->o->ctl_fd, &h, &fd);
 
 			if (r < 0 || h.type != WARD_CTL_REQUEST || fd < 0) {
 				if (fd >= 0)
@@ -727,8 +725,7 @@ static void take_buffers(struct run *ru)
 	}
 }
 
-static void finish(struct run *ru, struct ward_domain_ctl *ctl, int status, uint64_t oom_kills,
-		   uint64_t denied_after)
+static void finish(struct run *ru, int status, uint64_t oom_kills, uint64_t denied_after)
 {
 	const struct ward_manifest *m = ru->svc->m;
 	struct ward_sandbox_result *res = ru->res;
@@ -798,14 +795,13 @@ static void finish(struct run *ru, struct ward_domain_ctl *ctl, int status, uint
 	/* The answer goes out now, before the teardown (which can wait for grace periods). */
 	if (ru->o->respond && (ru->phase == PH_ACTIVE || res->conn_fd >= 0))
 		ru->o->respond(ru->o->respond_ud, res);
-	(void)ctl;
 }
 
 static void on_end(void *ud, struct ward_domain_ctl *ctl, int status)
 {
 	struct run *ru = ud;
 
-	finish(ru, ctl, status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
+	finish(ru, status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
 }
 
 int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts *o,
@@ -901,7 +897,7 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		goto out;
 	}
 	if (!ru.finished)
-		finish(&ru, NULL, status, stats.oom_kills, stats.denied_after);
+		finish(&ru, status, stats.oom_kills, stats.denied_after);
 out:
 	if (!ru.finished)
 		take_buffers(&ru);

@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=domain-lib.sh
 . "$(dirname "$0")/domain-lib.sh"
-require_cmd timeout sha256sum tr jq gzip gunzip sqlite3 cmp
+require_cmd timeout sha256sum tr jq gzip gunzip sqlite3 cmp tesseract
 
 S=$T/state
 new_state "$S"
@@ -197,6 +197,41 @@ gzip -c -n <"$T/plain" >"$T/native.gz"
 check "gzip: byte for byte what gzip -c -n gives natively" cmp "$T/plain.gz" "$T/native.gz"
 expect_service_record "$n0" "$M" gz /usr/bin/gzip "gzip"
 
+# ImageMagick and tesseract load code and data after they read their input (coder modules,
+# language data): their manifests list those under "measure". /usr/bin/convert is reached through
+# /etc/alternatives, which a sandbox does not have: ward executes the path resolved on the host.
+# The host's own images are made with the real ImageMagick (a `convert` earlier on PATH may not be).
+IM_CONVERT=$(readlink -f /usr/bin/convert)
+IM_LIB=$(dirname "$(dirname "$(dirname "$(readlink -f "$(ls -d /usr/lib/x86_64-linux-gnu/ImageMagick-6*/modules-Q16/coders/png.so)")")")")
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+section "ImageMagick convert: a PNG resized in a sandbox"
+"$IM_CONVERT" -size 320x200 gradient:blue-red "$T/in.png"
+M=$(put resize "{\"name\": \"resize\", \"argv\": [\"/usr/bin/convert\", \"png:-\", \"-resize\", \"50%\", \"-strip\", \"png:-\"], \"measure\": [\"$IM_LIB\", \"/usr/share/ImageMagick-6\"], \"env\": {\"OMP_THREAD_LIMIT\": \"1\"}, \"memory_mb\": 256, \"scratch_mb\": 32}")
+n0=$(record_count "$S")
+srun --manifest "$M" <"$T/in.png"
+expect_eq "$RC" 0 "convert: exit 0"
+expect_eq "$("$IM_CONVERT" "$OUT" -format '%w %h' info:)" "160 100" "convert: the result is a 160x100 image"
+OMP_THREAD_LIMIT=1 "$IM_CONVERT" png:- -resize 50% -strip png:- <"$T/in.png" >"$T/native.png"
+check "convert: byte for byte what it gives natively" cmp "$OUT" "$T/native.png"
+expect_service_record "$n0" "$M" resize "$IM_CONVERT" "convert"
+# Reading "-" (any format), it picks the coder from the input's first bytes: after activation.
+M2=$(put resize-unmeasured "{\"name\": \"resize\", \"argv\": [\"/usr/bin/convert\", \"-\", \"-resize\", \"50%\", \"png:-\"], \"env\": {\"OMP_THREAD_LIMIT\": \"1\"}, \"memory_mb\": 256, \"scratch_mb\": 32}")
+srun --manifest "$M2" <"$T/in.png"
+expect_eq "$RC" 1 "convert without \"measure\": its coder, loaded after the input, is refused"
+expect_stderr_match '^ward: sandbox: failed: the service exited with status 1; [0-9]+ object\(s\) refused after activation$' \
+	"convert without \"measure\": the status and the count of refusals"
+
+section "tesseract: a page rendered here, read in a sandbox"
+"$IM_CONVERT" -size 1200x300 xc:white -font "$FONT" -pointsize 60 -fill black \
+	-draw "text 40,150 'The quick brown fox'" "$T/page.png"
+M=$(put ocr '{"name": "ocr", "argv": ["/usr/bin/tesseract", "stdin", "stdout"], "measure": ["/usr/share/tesseract-ocr"], "env": {"OMP_THREAD_LIMIT": "1"}, "memory_mb": 512}')
+n0=$(record_count "$S")
+srun --manifest "$M" <"$T/page.png"
+expect_eq "$RC" 0 "tesseract: exit 0"
+expect_eq "$(tr -s ' \n' ' ' <"$OUT" | sed 's/ *$//')" "The quick brown fox" "tesseract: the text"
+expect_service_record "$n0" "$M" ocr /usr/bin/tesseract "tesseract"
+
 section "sqlite3 over a read-only database in \"files\""
 db_sum=$(sha256_file "$DB")
 echo "select v from t where k = 'alpha';" >"$T/select.sql"
@@ -247,7 +282,7 @@ expect_eq "$(record_count "$S")" "$n0" "a /proc without hidepid: nothing recorde
 # kernel.core_pattern is global: set to a pipe helper for the shortest time, restored on exit.
 old_pattern=$(cat /proc/sys/kernel/core_pattern)
 restore_pattern() { printf '%s\n' "$old_pattern" >/proc/sys/kernel/core_pattern; }
-trap 'restore_pattern; _lib_cleanup' EXIT
+trap 'rc=$?; restore_pattern; (exit "$rc"); _lib_cleanup' EXIT
 printf '%s\n' '|/bin/false %p' >/proc/sys/kernel/core_pattern
 srun --manifest "$M" <"$T/line"
 restore_pattern

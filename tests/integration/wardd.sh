@@ -364,6 +364,17 @@ if wardd_start logw "$SVC"; then
 	expect_stderr_match "^ward: sandbox call broken: unknown-service: " "no service 'broken': unknown-service"
 	expect_eq "$(record_count "$S2")" "$n3" "the refused reload recorded nothing (upper v3 not applied)"
 	rm -f "$SVC/broken.json"
+	# A manifest removed while the others stay unchanged: that service stops, the others serve.
+	mv "$SVC/tmpls.json" "$T/tmpls.removed"
+	nr=$(grep -c '^wardd: reloaded ' "${WD_LOG[logw]}" || true)
+	kill -HUP "${WD_PID[logw]}"
+	t=$((SECONDS + DEADLINE_S))
+	until (($(grep -c '^wardd: reloaded ' "${WD_LOG[logw]}" || true) > nr)) || ((SECONDS >= t)); do sleep 0.1; done
+	expect_rc 1 "after removing tmpls.json: no service 'tmpls'" wd_call logw tmpls </dev/null
+	expect_stderr_match "^ward: sandbox call tmpls: unknown-service: " "a removed manifest: unknown-service"
+	expect_rc 0 "after removing tmpls.json: upper still serves" wd_call logw upper <<<"kept"
+	expect_eq "$(cat "$OUT")" "KEPT" "after removing tmpls.json: upper's answer"
+	mv "$T/tmpls.removed" "$SVC/tmpls.json"
 	cp "$T/upper.v1" "$SVC/upper.json"
 	wardd_stop logw
 	expect_eq "$RC" 0 "the second wardd stops on SIGTERM with status 0"

@@ -193,17 +193,18 @@ static void test_malformed_table(void **state)
 		{ "{\"anon_exec\": false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 POST, "canonical" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"\\u0073\",\"v\":1,\"wx_elf\":false}",
 		  "canonical" },
-		/* The manifest digest: 64 lower-case hex digits, nothing else. */
+		/* The manifest digest: 64 lower-case hex digits, nothing else (sign, space, upper
+		 * case: not hex). */
 		{ PRE "0011" POST, "64 hex digits" },
 		{ PRE HEX64 "00" POST, "64 hex digits" },
 		{ PRE "zz112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210" POST,
 		  "not hex" },
 		{ PRE "00112233445566778899AABBCCDDEEFF0123456789ABCDEFFEDCBA9876543210" POST,
-		  "canonical" },
+		  "not hex" },
 		{ PRE "+0112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210" POST,
-		  "canonical" },
+		  "not hex" },
 		{ PRE " 0112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210" POST,
-		  "canonical" },
+		  "not hex" },
 		{ "{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":1,\"mode\":\"enforce\","
 		  "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
 		  "\"manifest\"" },
