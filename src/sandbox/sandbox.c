@@ -476,14 +476,16 @@ static size_t poll_fds(void *ud, struct pollfd *p, size_t max, int *timeout_ms)
 static int drain(int fd, struct buf *b, uint64_t *total, uint64_t cap, bool *over)
 {
 	uint8_t tmp[65536];
+	int r;
 
 	for (;;) {
 		ssize_t k = read(fd, tmp, sizeof(tmp));
 
-		if (k < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (k == 0)
-			return -1;
+		if (k <= 0) {
+			r = k == 0 ? -1 : (errno == EAGAIN || errno == EINTR ? 0 : -1);
+			explicit_bzero(tmp, sizeof(tmp)); /* the service's output */
+			return r;
+		}
 		if (total)
 			*total += (uint64_t)k;
 		if (b->len + (size_t)k > cap) {
