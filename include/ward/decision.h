@@ -80,6 +80,18 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
  * mode, policy and every opt-in the policy grants it, so a verifier sees under which rules the
  * decisions that follow were taken.
  */
+/*
+ * Which policy governs a domain or service, beyond its name and version: the sha256 of the
+ * policy file, its issuer ("" when unsigned: a file given with --policy without a valid .sig)
+ * and whether the domain follows the installed policy (and so switches on `ward policy
+ * install` and `revoke`) or keeps the file it was started with.
+ */
+struct ward_policy_ref {
+	uint8_t digest[32];
+	char issuer[8 + 64 + 1]; /* "ed25519:<hex>" or "" */
+	bool installed;
+};
+
 #define WARD_DOMAIN_RECORD_NAME "ward-domain"
 #define WARD_DOMAIN_DIRS_MAX 64
 
@@ -89,6 +101,7 @@ struct ward_domain_event {
 	bool has_policy;
 	char policy_name[128];
 	uint64_t policy_version;
+	struct ward_policy_ref pref; /* with has_policy */
 	bool anon_exec;	   /* anonymous executable memory allowed (JIT opt-in) */
 	bool wx_elf;	   /* ELF objects needing W+X memory allowed */
 	size_t n_data_dirs; /* non-ELF files below these need no policy entry */
@@ -129,6 +142,7 @@ struct ward_service_event {
 	bool has_policy;
 	char policy_name[128];
 	uint64_t policy_version;
+	struct ward_policy_ref pref; /* with has_policy */
 	bool anon_exec;
 	bool wx_elf;
 };
@@ -142,5 +156,34 @@ int service_event_record_new(uint32_t pcr, const struct ward_service_event *ev,
  */
 int service_event_from_record(const struct ward_evlog_record *r, struct ward_service_event *ret,
 			      struct ward_diag *d);
+
+/*
+ * ward-policy: a transition of a state dir's installed policy (`ward policy install` and
+ * `revoke`), so the evidence says which policy was active at every point of the log.
+ */
+#define WARD_POLICY_RECORD_NAME "ward-policy"
+
+enum ward_policy_action {
+	WARD_POLICY_INSTALL, /* "install": no policy was active (none yet, or revoked) */
+	WARD_POLICY_UPDATE,  /* "update": it replaces the active policy */
+	WARD_POLICY_REVOKE,  /* "revoke": the named policy is withdrawn; everything is denied */
+	__WARD_POLICY_ACTION_MAX,
+};
+
+struct ward_policy_event {
+	enum ward_policy_action action;
+	char name[128];
+	uint64_t version;
+	uint8_t digest[32]; /* sha256 of the policy file */
+	char issuer[8 + 64 + 1];
+	uint64_t high_water; /* the state dir's high-water mark after the transition */
+};
+
+const char *policy_action_name(enum ward_policy_action a);
+int policy_event_record_new(uint32_t pcr, const struct ward_policy_event *ev,
+			    struct ward_evlog_record *ret);
+/** Return: 0, -ENOENT for another record, -EBADMSG when malformed or not canonical. */
+int policy_event_from_record(const struct ward_evlog_record *r, struct ward_policy_event *ret,
+			     struct ward_diag *d);
 
 #endif

@@ -48,6 +48,7 @@ struct ward_object_facts {
 struct ward_domain_rules {
 	enum ward_domain_mode mode;
 	const struct ward_policy *policy; /* NULL in WARD_MODE_MEASURE */
+	struct ward_policy_ref pref;      /* the policy's digest, issuer and source, for records */
 };
 
 /**
@@ -147,6 +148,18 @@ struct ward_domain_stats {
 struct ward_domain_spec {
 	enum ward_domain_mode mode;
 	const struct ward_policy *policy; /* required unless WARD_MODE_MEASURE */
+	/* Its file's digest, its verified issuer ("" unsigned) and whether it is the state dir's
+	 * installed policy. With pref.installed the monitor follows `ward policy install` and
+	 * `revoke` (policy-state.h): it switches between two events, flushing its verdict
+	 * cache, to the new policy (or to deny-all); @policy stays the caller's. */
+	struct ward_policy_ref pref;
+	bool audit_forced; /* --audit: audit mode whatever the installed policy says */
+	bool policy_revoked; /* @policy is the deny-all of a revoked installed policy */
+	bool follow_policy;  /* with pref.installed: switch on install and revoke (see above) */
+	/* Called after each switch: @p the new policy (deny-all when @active is false), @error
+	 * why the switch fell back to deny-all, or NULL. */
+	void (*on_policy)(void *ud, struct ward_domain_ctl *ctl, const struct ward_policy *p,
+			  bool active, const char *error);
 	const char *const *code;	  /* --code dirs, as given (besides /usr) */
 	size_t n_code;
 	const struct ward_domain_bind *binds;

@@ -39,6 +39,8 @@
 
 /* --code dirs (besides /usr) and binds of one domain. */
 #define WARD_DOMAIN_CODE_MAX 64
+/* A policy's name, bytes with the NUL (it is copied into every decision record). */
+#define WARD_POLICY_NAME_MAX 128
 #define WARD_DOMAIN_BINDS_MAX 256
 /* Verified files whose ignore mark (and the lease that guards it) a monitor keeps; beyond it,
  * files are verified on every open. */

@@ -55,6 +55,18 @@ struct ward_manifest {
 	enum ward_activation activation; /* "activation": "stdin" (default) | "api" */
 	uint32_t pool;             /* "pool": warm sandboxes kept by wardd, default 2; 0..64 */
 	uint8_t digest[32];        /* sha256 of the manifest's bytes exactly as given */
+	unsigned given;            /* WARD_MANIFEST_GIVEN_*: the limits the file sets itself (the
+				    * others may take a policy's sandbox defaults) */
+};
+
+enum {
+	WARD_MANIFEST_GIVEN_MEMORY = 1 << 0,
+	WARD_MANIFEST_GIVEN_THREADS = 1 << 1,
+	WARD_MANIFEST_GIVEN_CPU = 1 << 2,
+	WARD_MANIFEST_GIVEN_TIMEOUT = 1 << 3,
+	WARD_MANIFEST_GIVEN_INPUT = 1 << 4,
+	WARD_MANIFEST_GIVEN_OUTPUT = 1 << 5,
+	WARD_MANIFEST_GIVEN_SCRATCH = 1 << 6,
 };
 
 /**

@@ -25,23 +25,60 @@ struct ward_policy_entry {
 /* What a policy lets an integrity domain do beyond running allowlisted code (optional
  * "domain" object; every opt-in is recorded in the domain's evidence). */
 struct ward_policy_domain {
-	bool allow_anon_exec; /* JIT runtimes: anonymous executable memory, mprotect(+X) */
+	/* "anon_exec": the executables (by digest, in the policy's algorithm) whose processes may
+	 * use anonymous executable memory and mprotect(+X) (JIT runtimes). One that is not also in
+	 * the entries cannot run at all (an exec always needs an entry; `scan --anon-exec` adds both).
+	 * Sorted by digest, unique. Every other process of the domain is refused (EPERM). */
+	struct ward_policy_entry *anon_exec;
+	size_t n_anon_exec;
 	bool allow_wx_elf;    /* ELF objects with W+X segments, an executable stack, text relocs */
 	char **data_dirs;     /* absolute, normalised, no trailing '/': non-ELF files opened
 			       * (never executed) below them need no entry */
 	size_t n_data_dirs;
+	char **code_dirs;     /* "code_dirs": code dirs every domain under this policy gets */
+	size_t n_code_dirs;
+	bool strict_code_mounts; /* only /usr and code_dirs may be code mounts (no --code) */
+	bool audit;              /* "mode": "audit": record what would be denied, deny nothing */
 };
+
+/* Defaults for sandbox manifests that leave a limit out ("sandbox" object). */
+struct ward_policy_sandbox {
+	unsigned given; /* WARD_MANIFEST_GIVEN_* (ward/manifest.h): the defaults this policy sets */
+	uint32_t memory_mb, threads, cpu_percent, timeout_s, scratch_mb;
+	uint64_t max_input_bytes, max_output_bytes;
+};
+
+/* "issuer": the key id of the Ed25519 key that signs the policy: "ed25519:" and the lower-case
+ * hex sha256 of the raw 32-byte public key (policy_key_id(), ward/policy-sign.h). */
+#define WARD_KEY_ID_STR_MAX (8 + 64 + 1)
 
 struct ward_policy {
 	char *name;
 	uint64_t version;
+	char issuer[WARD_KEY_ID_STR_MAX]; /* "" when the document names none */
+	bool has_not_before, has_not_after;
+	int64_t not_before, not_after; /* validity window, Unix seconds (RFC 3339 in the file) */
 	enum ward_hash_alg hash;
 	struct ward_policy_entry *entries; /* sorted by digest, unique digests */
 	size_t n_entries;
 	size_t n_paths; /* entries as listed, before digests were merged */
 	uint8_t file_digest[32]; /* sha256 of the policy file as read */
 	struct ward_policy_domain domain;
+	struct ward_policy_sandbox sandbox;
 };
+
+/**
+ * policy_anon_exec_allowed() - may a process running the executable of @digest (@alg, @len
+ * bytes) use anonymous executable memory under @p?
+ */
+bool policy_anon_exec_allowed(const struct ward_policy *p, const char *alg, const uint8_t *digest,
+			      size_t len);
+
+/**
+ * policy_valid_at() - is @now (Unix seconds) inside @p's validity window?
+ * Return: 0, -EKEYEXPIRED after not_after, -ETIME before not_before.
+ */
+int policy_valid_at(const struct ward_policy *p, int64_t now);
 
 /**
  * policy_data_dir() - the data dir of @p that @path lies below, or NULL.
@@ -95,28 +132,35 @@ int policy_index_encode(const struct ward_policy *p, uint8_t **ret_buf, size_t *
 int policy_index_decode(const uint8_t *buf, size_t len, const uint8_t *file_digest,
 			struct ward_policy **ret, struct ward_diag *d);
 
-/* A policy under construction, for `ward policy scan`. */
+/* A policy under construction, for `ward policy scan` and the Keylime import. */
 struct ward_policy_builder {
 	struct ward_policy_entry *entries;
 	size_t n, cap;
 	enum ward_hash_alg hash;
-	struct ward_policy_domain domain; /* written when any field is set; not owned */
 };
 
 /** policy_builder_add() - add one (digest, path) pair. Return: 0, -E2BIG, -ENOMEM. */
 int policy_builder_add(struct ward_policy_builder *b, const uint8_t *digest, const char *path);
 
 /**
- * policy_builder_write() - the policy document: entries sorted by path, one per path.
- * @b: the builder.
- * @name: policy name.
- * @version: policy version.
+ * policy_builder_write() - the policy document: @settings' name, version, issuer, validity,
+ * domain and sandbox settings (its entries are ignored), then the builder's entries sorted by
+ * path, one per (path, digest).
+ * @b: the builder (may be NULL: no entries).
+ * @settings: the rest of the policy; its hash must be @b's.
  * @ret_text: malloc'd JSON text.
  *
  * Return: 0 or -ENOMEM.
  */
-int policy_builder_write(const struct ward_policy_builder *b, const char *name, uint64_t version,
+int policy_builder_write(struct ward_policy_builder *b, const struct ward_policy *settings,
 			 char **ret_text);
+
+/**
+ * policy_settings_json() - @p's settings (everything but the entries) as a JSON object, for
+ * `ward policy show` and `diff`. Return: a new reference, or NULL when out of memory.
+ */
+struct json_t;
+struct json_t *policy_settings_json(const struct ward_policy *p);
 
 void policy_builder_free(struct ward_policy_builder *b);
 void policy_free(struct ward_policy *p);

@@ -42,6 +42,7 @@ enum ward_sandbox_status {
 	WARD_SANDBOX_MEMORY,		/* killed by its memory limit */
 	WARD_SANDBOX_UNAVAILABLE,	/* no sandbox could be built or warmed up */
 	WARD_SANDBOX_DISCONNECTED,	/* the client went away mid-request */
+	WARD_SANDBOX_POLICY_CHANGED,	/* the installed policy changed before the result */
 	__WARD_SANDBOX_STATUS_MAX,
 };
 
@@ -78,6 +79,8 @@ struct ward_sandbox_service {
 	struct ward_manifest *m; /* owned */
 	enum ward_domain_mode mode;
 	const struct ward_policy *policy; /* NULL in WARD_MODE_MEASURE */
+	struct ward_policy_ref pref;	  /* which policy file, its issuer, installed or not */
+	bool policy_revoked;		  /* @policy is the deny-all of a revoked installed one */
 	char domain[64];		  /* "svc:NAME": the domain of its records */
 	char *exec_path;		  /* argv[0] resolved on the host (no /etc in a sandbox:
 					   * /etc/alternatives links would not resolve there) */
@@ -94,7 +97,8 @@ struct ward_sandbox_service {
  * @svc: to fill; takes @m over on success.
  * @m: the manifest.
  * @mode: WARD_MODE_MEASURE, or enforce/audit with @policy.
- * @policy: kept by reference.
+ * @policy: kept by reference. Its sandbox defaults fill the limits @m leaves out.
+ * @pref: the policy's digest, issuer and source (NULL without a policy).
  * @st: the state (writable): records go to its log.
  * @d: diagnostics.
  * Return: 0, -EINVAL / -EACCES / -ENOENT for a manifest this host cannot serve, -EPERM for a
@@ -102,7 +106,8 @@ struct ward_sandbox_service {
  */
 int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest *m,
 			 enum ward_domain_mode mode, const struct ward_policy *policy,
-			 struct ward_state *st, struct ward_diag *d);
+			 const struct ward_policy_ref *pref, struct ward_state *st,
+			 struct ward_diag *d);
 void sandbox_service_free(struct ward_sandbox_service *svc);
 
 /**
@@ -140,6 +145,9 @@ struct ward_sandbox_opts {
 	 * returns (the callee may answer on its conn_fd, not close it). NULL: answer after. */
 	void (*respond)(void *ud, const struct ward_sandbox_result *res);
 	void *respond_ud;
+	/* With a service that follows the installed policy (pref.installed): a transition
+	 * during the request fails it (policy-changed): a sandbox lives under one policy. */
+	bool follow_policy;
 };
 
 /**

@@ -11,9 +11,12 @@
 #include "core/diag.h"
 
 enum {
-	/* A policy's opt-in for JIT runtimes: anonymous executable memory and mprotect(+X)
-	 * are allowed. W^X on every mapping and everything else stay. */
-	WARD_SECCOMP_ALLOW_ANON_EXEC = 1 << 0,
+	/* A policy names executables allowed anonymous executable memory (JIT runtimes): mmap
+	 * of anonymous R-X memory and mprotect/pkey_mprotect adding PROT_EXEC are not refused
+	 * but put to the monitor through a user-notification listener (struct seccomp_notif),
+	 * which answers for the calling process. mmap with PROT_WRITE and PROT_EXEC and
+	 * everything else stay refused. */
+	WARD_SECCOMP_NOTIFY_ANON_EXEC = 1 << 0,
 	/* Sandbox filter: the service may create processes (fork, vfork, clone without
 	 * CLONE_THREAD); without it only threads. */
 	WARD_SECCOMP_ALLOW_FORK = 1 << 1,
@@ -22,22 +25,31 @@ enum {
 /**
  * domain_seccomp_install() - set no_new_privs and load the domain filter into the calling
  * thread (and its future children). Irreversible.
- * @flags: WARD_SECCOMP_*.
+ * @flags: 0 or WARD_SECCOMP_NOTIFY_ANON_EXEC.
+ * @ret_listener: with WARD_SECCOMP_NOTIFY_ANON_EXEC, the filter's listener fd (O_CLOEXEC; whoever
+ *                holds it answers for every process of the domain: it must leave the domain
+ *                before CMD runs); NULL otherwise.
  * @d: diagnostics.
  *
  * The filter, for the native architecture (any other architecture, including x32 and the
  * i386 int 0x80 entry, is killed):
  *  - EPERM: mmap with PROT_WRITE and PROT_EXEC (any fd: a private writable mapping of a
- *    verified file is otherwise a shellcode pad); mmap with PROT_EXEC and MAP_ANONYMOUS;
- *    mprotect and pkey_mprotect adding PROT_EXEC; personality with READ_IMPLIES_EXEC;
- *    shmat with SHM_EXEC; memfd_create, memfd_secret; ptrace, process_vm_writev,
+ *    verified file is otherwise a shellcode pad); unless WARD_SECCOMP_NOTIFY_ANON_EXEC, mmap
+ *    with PROT_EXEC and MAP_ANONYMOUS, and mprotect and pkey_mprotect adding PROT_EXEC;
+ *    personality with READ_IMPLIES_EXEC; shmat with SHM_EXEC; memfd_create, memfd_secret; ptrace, process_vm_writev,
  *    pidfd_getfd; unshare, setns and clone with any CLONE_NEW* flag; the mount family;
  *    io_uring; bpf; userfaultfd.
  *  - ENOSYS: clone3 (seccomp cannot read its flags; glibc falls back to clone).
+ *  - USER_NOTIF (WARD_SECCOMP_NOTIFY_ANON_EXEC only): mmap with PROT_EXEC and MAP_ANONYMOUS but
+ *    not PROT_WRITE; mprotect and pkey_mprotect adding PROT_EXEC (with or without
+ *    PROT_WRITE: V8 makes its code pages RWX). Until the listener answers, the caller waits;
+ *    once every copy of the listener is closed, these calls fail with ENOSYS.
  *
- * Return: 0, or -errno from libseccomp (the thread is then unchanged: callers fail closed).
+ * Return: 0, -EINVAL (the notify flag without @ret_listener), or -errno from libseccomp (the
+ * thread is then unchanged, unless the filter was loaded and only its listener could not be
+ * had: callers fail closed either way).
  */
-int domain_seccomp_install(unsigned flags, struct ward_diag *d);
+int domain_seccomp_install(unsigned flags, int *ret_listener, struct ward_diag *d);
 
 /**
  * domain_seccomp_install_sandbox() - the sandbox's allowlist, stacked on the domain filter:

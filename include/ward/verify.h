@@ -42,6 +42,24 @@ struct ward_verify_opts {
 	const struct ward_policy *policy; /* reference values, or NULL */
 	const struct ward_verify_prior *prior; /* for evidence that starts past record 0 */
 	const uint8_t *manifest_digest; /* 32 bytes: a ward-service record must name it, or NULL */
+	/* Policy requirements, checked when either is set: every policy that governs code in the
+	 * evidence (each domain's and service's own policy file, and the installed policy at the
+	 * end of the log) must have at least this version, and be signed by this issuer. */
+	bool check_min_version;
+	uint64_t min_policy_version;
+	const char *policy_issuer; /* key id "ed25519:<hex>", or NULL */
+};
+
+/* The installed policy as the evidence last states it. */
+struct ward_verify_installed {
+	bool known;	/* a ward-policy record, or a domain/service following the installed one */
+	bool revoked;	/* the last transition was a revocation */
+	bool from_transition; /* known from a ward-policy record (else from a domain's record) */
+	uint64_t record;
+	char name[128];
+	uint64_t version;
+	uint8_t digest[32];
+	char issuer[8 + 64 + 1];
 };
 
 struct ward_verify_object {
@@ -92,6 +110,10 @@ struct ward_verify_result {
 	struct ward_verify_service *services;
 	size_t n_services;
 	bool manifest_ok; /* opts.manifest_digest: a ward-service record names it */
+	size_t policy_transitions; /* ward-policy records */
+	struct ward_verify_installed installed;
+	bool installed_followed; /* a domain or service followed the installed policy */
+	bool policy_req_ok; /* the policy requirements of the options hold (true when none) */
 	char **reasons; /* one sentence per failed check, in order */
 	size_t n_reasons;
 	struct ward_verify_prior next; /* state to keep for the next incremental verification */

@@ -3,14 +3,22 @@
 #ifndef WARD_CLI_STATE_H
 #define WARD_CLI_STATE_H
 
+#include "ward/decision.h"
+#include "ward/policy-state.h"
 #include "ward/state.h"
 
 /* Open the state dir named by the global options; prints errors. Return: 0 or an exit code. */
 int cli_open_state(unsigned flags, struct ward_state **ret);
 
-/* Load the policy file @path through @st's policy index cache; prints errors.
- * Return: 0 or an exit code (EXIT_WARD). */
-int cli_load_policy(struct ward_state *st, const char *path, struct ward_policy **ret);
+/*
+ * The policy a monitor starts with: @path when given (its signature @path.sig, when present,
+ * must verify with a trusted issuer; without one it is recorded as unsigned), else the state
+ * dir's installed policy (deny-all when revoked; *ret NULL when none was ever installed: the
+ * domain is measure-only). Fills @ret_pref for the domain's records. Prints errors.
+ * Return: 0 or an exit code.
+ */
+int cli_monitor_policy(struct ward_state *st, const char *path, struct ward_policy **ret,
+		       struct ward_policy_ref *ret_pref, enum ward_policy_status *ret_status);
 
 /* Handle the common long options ('s' state dir, 'A' attester). Return: 1 if handled. */
 int cli_parse_common(int c, const char *arg);

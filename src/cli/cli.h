@@ -50,6 +50,19 @@ int verb_measure(int argc, char **argv);
 int verb_attester(int argc, char **argv);
 int verb_evidence(int argc, char **argv);
 int verb_policy(int argc, char **argv);
+/* ward policy SUBCOMMAND: argv[0] is the subcommand's name (policy-scan.c, policy-key.c,
+ * policy-life.c). */
+int cli_policy_scan(int argc, char **argv);
+int cli_policy_import_keylime(int argc, char **argv);
+int cli_policy_keygen(int argc, char **argv);
+int cli_policy_sign(int argc, char **argv);
+int cli_policy_verify(int argc, char **argv);
+int cli_policy_trust(int argc, char **argv);
+int cli_policy_install(int argc, char **argv);
+int cli_policy_status(int argc, char **argv);
+int cli_policy_show(int argc, char **argv);
+int cli_policy_diff(int argc, char **argv);
+int cli_policy_revoke(int argc, char **argv);
 int verb_verify(int argc, char **argv);
 int verb_sandbox(int argc, char **argv);
 

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli-state.h"
+#include "core/cleanup.h"
 
 int cli_open_state(unsigned flags, struct ward_state **ret)
 {
@@ -22,22 +24,6 @@ int cli_open_state(unsigned flags, struct ward_state **ret)
 	return 0;
 }
 
-int cli_load_policy(struct ward_state *st, const char *path, struct ward_policy **ret)
-{
-	struct ward_diag d = { { 0 } };
-	unsigned char *buf;
-	size_t len;
-	int r;
-
-	if (cli_read_input(path, WARD_POLICY_FILE_MAX, "policy", &buf, &len))
-		return EXIT_WARD;
-	r = state_load_policy(st, buf, len, ret, &d);
-	free(buf);
-	if (r < 0)
-		return cli_error(EXIT_WARD, "%s: %s", path, d.msg[0] ? d.msg : strerror(-r));
-	return 0;
-}
-
 int cli_parse_common(int c, const char *arg)
 {
 	switch (c) {
@@ -50,4 +36,18 @@ int cli_parse_common(int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int cli_monitor_policy(struct ward_state *st, const char *path, struct ward_policy **ret,
+		       struct ward_policy_ref *ret_pref, enum ward_policy_status *ret_status)
+{
+	struct ward_diag d = { { 0 } };
+	enum ward_policy_status status;
+	int r = policy_state_for_monitor(st, path, time(NULL), ret, ret_pref, &status, &d);
+
+	if (r < 0)
+		return cli_error(EXIT_WARD, "%s", d.msg[0] ? d.msg : strerror(-r));
+	if (ret_status)
+		*ret_status = status;
+	return 0;
 }

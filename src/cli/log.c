@@ -160,6 +160,17 @@ static int log_replay(int argc, char **argv)
 	return ret;
 }
 
+/* The "policy" of a domain or service record: name, version, file digest, issuer, source. */
+static json_t *policy_ref_json(const char *name, uint64_t version, const struct ward_policy_ref *ref)
+{
+	char hex[72] = "sha256:";
+
+	hex_encode(ref->digest, sizeof(ref->digest), hex + 7);
+	return json_pack("{s:s, s:I, s:s, s:o, s:s}", "name", name, "version", (json_int_t)version,
+			 "digest", hex, "issuer", ref->issuer[0] ? json_string(ref->issuer) : json_null(),
+			 "source", ref->installed ? "installed" : "file");
+}
+
 /* A ward-service record as `log show --json` gives it (docs/evidence-format.md). */
 static json_t *service_json(const struct ward_service_event *sv)
 {
@@ -173,9 +184,8 @@ static json_t *service_json(const struct ward_service_event *sv)
 		      sv->anon_exec, "wx_elf", sv->wx_elf);
 	if (j)
 		json_object_set_new(j, "policy",
-				    sv->has_policy ? json_pack("{s:s, s:I}", "name", sv->policy_name,
-							       "version",
-							       (json_int_t)sv->policy_version)
+				    sv->has_policy ? policy_ref_json(sv->policy_name, sv->policy_version,
+								     &sv->pref)
 						   : json_null());
 	return j;
 }
@@ -234,9 +244,8 @@ static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 						      json_string(ev.code[i]));
 			if (j && ev.has_policy)
 				json_object_set_new(j, "policy",
-						    json_pack("{s:s, s:I}", "name", ev.policy_name,
-							      "version",
-							      (json_int_t)ev.policy_version));
+						    policy_ref_json(ev.policy_name, ev.policy_version,
+								    &ev.pref));
 			domain_event_free(&ev);
 			json_object_set_new(o, "kind", json_string("domain"));
 			json_object_set_new(o, "domain", j);
@@ -249,6 +258,23 @@ static json_t *record_json(const struct ward_evlog_record *r, size_t index)
 		if (service_event_from_record(r, &sv, &d) == 0) {
 			json_object_set_new(o, "kind", json_string("service"));
 			json_object_set_new(o, "service", service_json(&sv));
+			return o;
+		}
+	}
+	{
+		struct ward_policy_event pe;
+
+		if (policy_event_from_record(r, &pe, &d) == 0) {
+			char pd[72] = "sha256:";
+
+			hex_encode(pe.digest, sizeof(pe.digest), pd + 7);
+			json_object_set_new(o, "kind", json_string("policy"));
+			json_object_set_new(o, "policy",
+					    json_pack("{s:s, s:s, s:I, s:s, s:s, s:I}", "action",
+						      policy_action_name(pe.action), "name", pe.name,
+						      "version", (json_int_t)pe.version, "digest", pd,
+						      "issuer", pe.issuer, "high_water",
+						      (json_int_t)pe.high_water));
 			return o;
 		}
 	}
@@ -314,6 +340,20 @@ static void record_line(const struct ward_evlog_record *r, size_t index)
 				printf(" policy %s v%llu", sv.policy_name,
 				       (unsigned long long)sv.policy_version);
 			printf("%s%s\n", sv.anon_exec ? " anon_exec" : "", sv.wx_elf ? " wx_elf" : "");
+			return;
+		}
+	}
+	{
+		struct ward_policy_event pe;
+
+		if (policy_event_from_record(r, &pe, &d) == 0) {
+			char hex[65];
+
+			hex_encode(pe.digest, sizeof(pe.digest), hex);
+			printf("%6zu %2u policy   %s %s@%llu sha256:%s issuer=%s high_water=%llu\n",
+			       index, (unsigned)r->pcr, policy_action_name(pe.action), pe.name,
+			       (unsigned long long)pe.version, hex, pe.issuer,
+			       (unsigned long long)pe.high_water);
 			return;
 		}
 	}

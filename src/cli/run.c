@@ -25,8 +25,12 @@ static void usage(FILE *f)
 	      "Anonymous and memfd executable memory, W+X mappings, ptrace, new namespaces and\n"
 	      "mounts are refused (seccomp, Landlock). If the monitor dies, the domain dies first.\n"
 	      "\n"
-	      "  --policy FILE     allowlist ('ward policy scan'); without it the domain is\n"
-	      "                    measure-only: everything is measured, only structural rules deny\n"
+	      "  --policy FILE     policy file ('ward policy scan'; FILE.sig, when present, must\n"
+	      "                    verify with a trusted issuer). Without it, the state dir's\n"
+	      "                    installed policy ('ward policy install'), which the domain\n"
+	      "                    follows: installs and revocations switch it within a second.\n"
+	      "                    With neither the domain is measure-only: everything is\n"
+	      "                    measured, only structural rules deny\n"
 	      "  --audit           record what the policy would deny, deny nothing\n"
 	      "  --code DIR        another executable, read-only code dir, at the same path; it and\n"
 	      "                    the dirs above it must be root-owned, not group/other-writable\n"
@@ -61,6 +65,22 @@ static void on_decision(void *ud, const struct ward_decision *dec, bool first)
 	fprintf(stderr, "ward: %s %s of '%s' (%s): %s\n",
 		dec->verdict == WARD_DECISION_DENY ? "denied" : "audit: would deny",
 		decision_grant_name(dec->grant), dec->path, ds, dec->reason);
+}
+
+static void on_policy(void *ud, struct ward_domain_ctl *ctl, const struct ward_policy *p,
+		      bool active, const char *error)
+{
+	(void)ctl;
+	const struct run_opts *o = ud;
+
+	if (error)
+		fprintf(stderr, "ward: the installed policy cannot be used (%s): every grant is "
+				"denied\n", error);
+	else if (!active)
+		fprintf(stderr, "ward: the installed policy was revoked: every grant is denied\n");
+	else if (!o->quiet)
+		fprintf(stderr, "ward: switched to policy %s version %llu\n", p->name,
+			(unsigned long long)p->version);
 }
 
 static void on_exec_failed(void *ud, const char *cmd, int err)
@@ -124,6 +144,7 @@ int verb_run(int argc, char **argv)
 	struct ward_diag d = { { 0 } };
 	char id[WARD_DOMAIN_ID_MAX] = "";
 	bool audit = false, gid_set = false;
+	enum ward_policy_status pstatus = WARD_POLICY_NONE;
 	unsigned uid = 0, gid = 0;
 	int c, r, status = 0;
 
@@ -180,22 +201,61 @@ int verb_run(int argc, char **argv)
 	}
 	if (gid_set && !spec.set_ids)
 		return cli_error(EXIT_USAGE, "--gid needs --uid");
-	if (audit && !policy_path)
-		return cli_error(EXIT_USAGE, "--audit needs --policy (without one the domain is "
-					     "measure-only anyway)");
 	if (geteuid() != 0)
 		return cli_error(EXIT_WARD, "run: needs root (fanotify permission events, "
 					    "namespaces, mounts)");
 	if (cli_open_state(WARD_STATE_ATTESTER, &st))
 		return EXIT_WARD;
-	if (policy_path) {
-		if ((r = cli_load_policy(st, policy_path, &pol))) {
-			state_close(st);
-			return r;
+	if ((r = cli_monitor_policy(st, policy_path, &pol, &spec.pref, &pstatus))) {
+		state_close(st);
+		return r;
+	}
+	if (!pol && audit) {
+		state_close(st);
+		return cli_error(EXIT_USAGE, "--audit needs a policy (--policy FILE or an installed "
+					     "one); without one the domain is measure-only anyway");
+	}
+	/* Revoked: deny-all, in every mode (audit would allow everything). */
+	spec.mode = !pol ? WARD_MODE_MEASURE :
+		    pstatus == WARD_POLICY_REVOKED ? WARD_MODE_ENFORCE :
+		    audit || pol->domain.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	spec.audit_forced = audit;
+	spec.policy_revoked = pstatus == WARD_POLICY_REVOKED;
+	spec.on_policy = on_policy;
+	spec.follow_policy = spec.pref.installed;
+	if (pstatus == WARD_POLICY_REVOKED)
+		cli_warn("the installed policy is revoked: every exec is denied");
+	if (pol) {
+		/* The policy's code dirs come first; with strict_code_mounts they are the only ones. */
+		size_t n = 0;
+		const char *all[WARD_DOMAIN_CODE_MAX + 1];
+
+		for (size_t i = 0; i < pol->domain.n_code_dirs; i++)
+			all[n++] = pol->domain.code_dirs[i];
+		for (size_t i = 0; i < spec.n_code; i++) {
+			bool listed = false;
+
+			for (size_t k = 0; k < pol->domain.n_code_dirs; k++)
+				listed |= strcmp(code[i], pol->domain.code_dirs[k]) == 0;
+			if (listed)
+				continue;
+			if (pol->domain.strict_code_mounts) {
+				state_close(st);
+				policy_free(pol);
+				return cli_error(EXIT_USAGE,
+						 "--code %s: the policy %s allows only its own code dirs "
+						 "(strict_code_mounts)", code[i], pol->name);
+			}
+			if (n == WARD_DOMAIN_CODE_MAX) {
+				state_close(st);
+				policy_free(pol);
+				return cli_error(EXIT_USAGE, "--code: at most %d with the policy's",
+						 WARD_DOMAIN_CODE_MAX);
+			}
+			all[n++] = code[i];
 		}
-		spec.mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
-	} else {
-		spec.mode = WARD_MODE_MEASURE;
+		memcpy(code, all, n * sizeof(*all));
+		spec.n_code = n;
 	}
 	spec.policy = pol;
 	spec.code = code;
@@ -208,7 +268,7 @@ int verb_run(int argc, char **argv)
 	spec.userdata = &o;
 	o.cmd = argv[optind];
 	if (spec.mode == WARD_MODE_MEASURE)
-		cli_warn("no policy: the domain is measure-only (every object is measured and "
+		cli_warn("no policy (none given, none installed): the domain is measure-only (every object is measured and "
 			 "recorded; only structural rules deny)");
 	r = domain_run(&spec, st, &status, id, &d);
 	state_close(st);

@@ -35,7 +35,9 @@ static void usage(FILE *f)
 	      "  run               one-shot: stdin is the input; the result goes to stdout only when\n"
 	      "                    the service succeeded (never a partial result)\n"
 	      "    --manifest FILE the service\n"
-	      "    --policy FILE   check its code against this allowlist (else: measure only)\n"
+	      "    --policy FILE   check its code against this policy (else the state dir's\n"
+	      "                    installed policy; if that changes during the request, the\n"
+	      "                    request fails with policy-changed; with neither: measure only)\n"
 	      "    --audit         record what the policy would deny, deny nothing\n"
 	      "    --json          print the outcome as JSON on stderr as well\n"
 	      "  call NAME         send stdin to the service NAME of the wardd serving the state dir\n"
@@ -91,6 +93,8 @@ static int sandbox_run_verb(int argc, char **argv)
 	struct ward_state *st = NULL;
 	struct ward_diag d = { { 0 } };
 	enum ward_domain_mode mode = WARD_MODE_MEASURE;
+	enum ward_policy_status pstatus = WARD_POLICY_NONE;
+	struct ward_policy_ref pref = { 0 };
 	bool audit = false;
 	int c, r, rc;
 
@@ -123,8 +127,6 @@ static int sandbox_run_verb(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (audit && !policy_path)
-		return cli_error(EXIT_USAGE, "--audit needs --policy");
 	r = manifest_load(manifest_path, &m, &d);
 	if (r < 0)
 		return cli_error(EXIT_USAGE, "%s", d.msg[0] ? d.msg : strerror(-r));
@@ -137,20 +139,26 @@ static int sandbox_run_verb(int argc, char **argv)
 		manifest_free(m);
 		return EXIT_WARD;
 	}
-	if (policy_path) {
-		if ((rc = cli_load_policy(st, policy_path, &pol)))
-			goto out;
-		mode = audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	if ((rc = cli_monitor_policy(st, policy_path, &pol, &pref, &pstatus)))
+		goto out;
+	if (!pol && audit) {
+		rc = cli_error(EXIT_USAGE, "--audit needs a policy (--policy FILE or an installed "
+					   "one)");
+		goto out;
 	}
-	r = sandbox_service_init(&svc, m, mode, pol, st, &d);
+	mode = !pol ? WARD_MODE_MEASURE :
+	       pstatus == WARD_POLICY_REVOKED ? WARD_MODE_ENFORCE :
+	       audit || pol->domain.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	r = sandbox_service_init(&svc, m, mode, pol, pol ? &pref : NULL, st, &d);
 	if (r < 0) {
 		rc = cli_error(r == -EINVAL || r == -EACCES || r == -ENOENT ? EXIT_USAGE : EXIT_WARD,
 			       "%s: %s", manifest_path, d.msg[0] ? d.msg : strerror(-r));
 		goto out;
 	}
 	m = NULL; /* the service's now */
+	svc.policy_revoked = pstatus == WARD_POLICY_REVOKED;
 	r = sandbox_run(&svc, &(struct ward_sandbox_opts){ .ctl_fd = -1, .in_fd = STDIN_FILENO,
-							    .st = st },
+							    .st = st, .follow_policy = true },
 			&res, &d);
 	if (r < 0) {
 		rc = cli_error(EXIT_WARD, "sandbox: %s", d.msg[0] ? d.msg : strerror(-r));

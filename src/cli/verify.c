@@ -9,12 +9,14 @@
 #include "cli/cli.h"
 #include "core/cleanup-ossl.h"
 #include "ward/decision.h"
+#include "ward/policy-sign.h"
 #include "ward/verify.h"
 
 static void usage(FILE *f)
 {
 	fputs("Usage: ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE]\n"
-	      "                   [--prior STATE] [--manifest-digest HEX] [--json]\n"
+	      "                   [--prior STATE] [--manifest-digest HEX]\n"
+	      "                   [--min-policy-version N] [--policy-issuer KEY.pub] [--json]\n"
 	      "\n"
 	      "Verify an evidence bundle offline: the attester's signature, the nonce, the log\n"
 	      "replayed to the attested registers, and (with --policy) every measured object\n"
@@ -30,6 +32,14 @@ static void usage(FILE *f)
 	      "                   the sha256 of a sandbox service's manifest (64 hex digits,\n"
 	      "                   optionally prefixed sha256:): not trusted unless a\n"
 	      "                   ward-service record in the evidence names it\n"
+	      "  --min-policy-version N\n"
+	      "                   every policy that governs code in the evidence (each domain's and\n"
+	      "                   service's own policy file, and the installed policy at the end\n"
+	      "                   of the log: its last 'ward policy install' or 'revoke') must have\n"
+	      "                   version N or later; a measure-only domain or a revoked policy\n"
+	      "                   fails the verdict\n"
+	      "  --policy-issuer KEY.pub\n"
+	      "                   ... and be signed by this issuer (unsigned policies fail)\n"
 	      "  --json           machine-readable verdict (its \"state\" feeds --prior)\n"
 	      "The services the evidence registers are listed with their manifest digest and the\n"
 	      "code measured for them (what their sandboxes ran or may run).\n"
@@ -157,6 +167,22 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 		json_object_set_new(o, "manifest_digest", json_null());
 	}
 	json_object_set_new(o, "services", services_json(res, want));
+	json_object_set_new(o, "policy_transitions", json_integer((json_int_t)res->policy_transitions));
+	if (res->installed.known) {
+		char ph[65];
+
+		hex_encode(res->installed.digest, 32, ph);
+		json_object_set_new(o, "installed_policy",
+				    json_pack("{s:s, s:s, s:I, s:s, s:s, s:I}", "status",
+					      res->installed.revoked ? "revoked" : "active", "name",
+					      res->installed.name, "version",
+					      (json_int_t)res->installed.version, "digest", ph,
+					      "issuer", res->installed.issuer, "record",
+					      (json_int_t)res->installed.record));
+	} else {
+		json_object_set_new(o, "installed_policy", json_null());
+	}
+	json_object_set_new(o, "policy_requirements", json_boolean(res->policy_req_ok));
 	state = json_pack("{s:I, s:I, s:O, s:s}", "records", (json_int_t)res->next.records, "pcr",
 			  (json_int_t)res->next.pcr, "registers", regs, "public_key", keyhex);
 	json_object_set_new(o, "state", res->verdict == WARD_VERDICT_PASS ? state : json_null());
@@ -242,6 +268,14 @@ static void result_text(const struct ward_verify_result *res, const struct ward_
 		       res->domains, res->domains_enforce, res->domains_audit, res->domains_measure,
 		       res->domains_anon_exec, res->domains_wx_elf, res->domains_data_dirs);
 	services_text(res, want);
+	if (res->installed.known)
+		printf("  installed:    policy '%s' version %llu, issuer %s, %s (record %llu; %zu "
+		       "transition%s in the evidence)\n",
+		       res->installed.name, (unsigned long long)res->installed.version,
+		       res->installed.issuer[0] ? res->installed.issuer : "unsigned",
+		       res->installed.revoked ? "REVOKED" : "active",
+		       (unsigned long long)res->installed.record, res->policy_transitions,
+		       res->policy_transitions == 1 ? "" : "s");
 	if (want) {
 		char man[sizeof("sha256:") + 64];
 
@@ -261,12 +295,15 @@ int verb_verify(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "prior", required_argument, NULL, 'P' },
 		{ "manifest-digest", required_argument, NULL, 'm' },
+		{ "min-policy-version", required_argument, NULL, 'V' },
+		{ "policy-issuer", required_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX];
 	uint8_t manifest_digest[32];
+	char issuer[WARD_KEY_ID_STR_MAX];
 	unsigned char nonce[WARD_NONCE_MAX];
 	struct ward_verify_opts o = { 0 };
 	struct ward_verify_result res = { 0 };
@@ -340,6 +377,38 @@ int verb_verify(int argc, char **argv)
 				goto out;
 			}
 			o.manifest_digest = manifest_digest;
+			break;
+		}
+		case 'V': {
+			char *e;
+
+			errno = 0;
+			o.min_policy_version = strtoull(optarg, &e, 10);
+			if (*e || errno || !optarg[0] || optarg[0] == '-') {
+				cli_error(EXIT_USAGE, "--min-policy-version: an unsigned integer");
+				goto out;
+			}
+			o.check_min_version = true;
+			break;
+		}
+		case 'I': {
+			EVP_PKEY *k = NULL;
+
+			if (o.policy_issuer) {
+				cli_error(EXIT_USAGE, "--policy-issuer: given twice");
+				goto out;
+			}
+			if (policy_pubkey_load(optarg, &k, &d) < 0) {
+				cli_error(EXIT_USAGE, "--policy-issuer %s: %s", optarg, d.msg);
+				goto out;
+			}
+			r = policy_key_id(k, issuer);
+			EVP_PKEY_free(k);
+			if (r < 0) {
+				cli_error(EXIT_USAGE, "--policy-issuer %s: not an Ed25519 key", optarg);
+				goto out;
+			}
+			o.policy_issuer = issuer;
 			break;
 		}
 		case 'j':

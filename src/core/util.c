@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -184,13 +185,18 @@ int write_all_at(int fd, const void *buf, size_t len, off_t off)
 
 int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], parent[PATH_MAX];
 	_cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+	const char *slash = strrchr(name, '/');
 	int r;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/* Created exclusively: never truncating and writing into a file someone else prepared
+	 * under the temporary name (and may hold open); one left by a dead process goes first. */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	if (fchmod(fd, mode) < 0 || (r = write_all(fd, buf, len)) < 0 || fsync(fd) < 0) {
@@ -203,7 +209,14 @@ int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, 
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The rename is durable once the directory that holds @name is synced. */
+	if (slash && (size_t)(slash - name) < sizeof(parent)) {
+		memcpy(parent, name, (size_t)(slash - name));
+		parent[slash - name] = 0;
+		dfd = openat(dirfd, slash == name ? "/" : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (dfd < 0 || fsync(dfd) < 0)
 		return -errno;
 	return 0;
@@ -257,4 +270,75 @@ int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode)
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & forbidden))
 		return -EPERM;
 	return 0;
+}
+
+static bool digits(const char *s, int n, int *ret)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+int rfc3339_parse(const char *s, int64_t *ret)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
+	struct tm tm = { 0 };
+	const char *p;
+	time_t t;
+
+	if (strlen(s) < 20 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) ||
+	    s[7] != '-' || !digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
+		return -EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == 0) {
+		sign = 0;
+	} else if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+		   digits(p + 4, 2, &om) && p[6] == 0 && oh < 24 && om < 60) {
+		sign = *p == '+' ? 1 : -1;
+	} else {
+		return -EINVAL;
+	}
+	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] ||
+	    (M == 2 && D == 29 && !(Y % 4 == 0 && (Y % 100 != 0 || Y % 400 == 0))) || h > 23 ||
+	    m > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec == 60 ? 59 : sec; /* a leap second counts as the second before it */
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	t -= sign * (oh * 3600 + om * 60);
+	/* 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z: what rfc3339_format() can write back. */
+	if (t < 0 || t > 253402300799)
+		return -EINVAL;
+	*ret = (int64_t)t;
+	return 0;
+}
+
+void rfc3339_format(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, len, "?");
 }

@@ -119,6 +119,15 @@ int write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, 
 int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode);
 
 /** le32/le64 helpers: the log's on-disk integers are little-endian on every host. */
+/**
+ * rfc3339_parse() - a UTC instant in RFC 3339 form: "YYYY-MM-DDTHH:MM:SS" with optional
+ * fraction (ignored) and "Z" or "+HH:MM"/"-HH:MM". Strict: every field in range, nothing after.
+ * Return: 0 or -EINVAL.
+ */
+int rfc3339_parse(const char *s, int64_t *ret);
+/** rfc3339_format() - @t as "YYYY-MM-DDTHH:MM:SSZ" (at least 21 bytes in @out). */
+void rfc3339_format(int64_t t, char *out, size_t len);
+
 static inline uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

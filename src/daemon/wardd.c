@@ -36,6 +36,7 @@
 #include "daemon/wardd.h"
 #include "ward-config.h"
 #include "ward/evlog.h"
+#include "ward/policy-state.h"
 #include "ward/state.h"
 
 static struct {
@@ -47,6 +48,13 @@ static struct {
 
 	struct ward_state *st;
 	struct ward_policy *policy;
+	struct ward_policy_ref pref;
+	enum ward_policy_status pstatus;
+	int policy_watch; /* following the installed policy (no --policy), else -1 */
+	struct ward_policy **old_policies; /* switched away from; services retired with them
+					    * may still point at them until wardd ends */
+	size_t n_old_policies;
+	uint64_t switches;
 	enum ward_domain_mode mode;
 	struct service svcs[WARDD_SERVICES_MAX];
 	size_t n_svcs;
@@ -56,7 +64,7 @@ static struct {
 	int listen_fd, sig_fd;
 	bool stopping;
 	uint64_t served, refused;
-} w = { .listen_fd = -1, .sig_fd = -1 };
+} w = { .listen_fd = -1, .sig_fd = -1, .policy_watch = -1 };
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
@@ -91,8 +99,12 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --state-dir DIR      the state dir (log, attester): records go to its log\n"
 	      "  --services DIR       the manifests, one service per NAME.json\n"
-	      "  --policy FILE        check every service's code against this allowlist (else:\n"
-	      "                       measure only; structural rules hold in every mode)\n"
+	      "  --policy FILE        check every service's code against this policy (FILE.sig,\n"
+	      "                       when present, must verify). Without it wardd follows the\n"
+	      "                       state dir's installed policy ('ward policy install'): a\n"
+	      "                       transition replaces every sandbox and re-registers every\n"
+	      "                       service under the new policy. With neither: measure only\n"
+	      "                       (structural rules hold in every mode)\n"
 	      "  --audit              record what the policy would deny, deny nothing\n"
 	      "  --socket PATH        where to listen (default DIR/wardd.sock, mode 0600)\n"
 	      "  --allow-uid UID      also accept clients of this uid (peer credentials; root\n"
@@ -102,7 +114,8 @@ static void usage(FILE *f)
 	      "  --verbose            say when services are loaded and sandboxes fail to start\n"
 	      "\n"
 	      "Signals: TERM/INT stop (every sandbox is killed), HUP reloads the services dir (a\n"
-	      "malformed manifest keeps the running set), USR1 prints the counts.\n",
+	      "malformed manifest keeps the running set), USR1 prints the counts.\n"
+	      "Requests that a policy switch interrupts fail with policy-changed.\n",
 	      f);
 }
 
@@ -192,12 +205,13 @@ static int register_service(struct service *svc)
 	int r;
 
 	svc->s.m = NULL;
-	r = sandbox_service_init(&svc->s, m, w.mode, w.policy, w.st, &d);
+	r = sandbox_service_init(&svc->s, m, w.mode, w.policy, w.policy ? &w.pref : NULL, w.st, &d);
 	if (r < 0) {
 		logmsg("%s: %s", svc->path, d.msg[0] ? d.msg : strerror(-r));
 		manifest_free(m);
 		return r;
 	}
+	svc->s.policy_revoked = w.pstatus == WARD_POLICY_REVOKED;
 	svc->live = true;
 	manifest_digest_hex(svc->s.m, hex);
 	if (w.verbose)
@@ -562,7 +576,13 @@ static void reap(void)
 					break;
 				slot_message(sl);
 			}
-			if (sl->state == SLOT_BUSY && sl->conn >= 0 && !sl->responding) {
+			if (sl->state == SLOT_BUSY && sl->conn >= 0 && !sl->responding &&
+			    sl->policy_killed) {
+				answer(sl->conn, WARD_SANDBOX_POLICY_CHANGED,
+				       "the installed policy changed during the request: a sandbox "
+				       "runs under one policy");
+				w.svcs[sl->svc].failed++;
+			} else if (sl->state == SLOT_BUSY && sl->conn >= 0 && !sl->responding) {
 				answer(sl->conn, WARD_SANDBOX_UNAVAILABLE,
 				       "the sandbox died before it answered");
 				w.svcs[sl->svc].failed++;
@@ -702,15 +722,28 @@ static void retire(size_t svc)
 			kill(w.slots[k].pid, SIGKILL);
 }
 
-static void reload(void)
+/*
+ * Register what the services dir holds now. @all (a policy switch): every service registers
+ * again, changed or not, and if the dir cannot be read every service stops (none may serve
+ * under the old policy).
+ */
+static int reload_services(bool all)
 {
 	struct service fresh[WARDD_SERVICES_MAX];
 	char names[WARDD_SERVICES_MAX][WARD_SERVICE_NAME_MAX];
 	size_t n = 0;
 
 	if (load_manifests(fresh, &n, true) < 0) {
-		logmsg("reload: the services dir has errors; keeping the running services");
-		return;
+		if (!all) {
+			logmsg("reload: the services dir has errors; keeping the running services");
+			return -EBADMSG;
+		}
+		logmsg("the services dir has errors: no service serves until it is fixed and "
+		       "wardd reloads (HUP)");
+		for (size_t j = 0; j < w.n_svcs; j++)
+			if (w.svcs[j].live)
+				retire(j);
+		return -EBADMSG;
 	}
 	for (size_t i = 0; i < n; i++)
 		snprintf(names[i], sizeof(names[i]), "%s", fresh[i].s.m->name);
@@ -730,7 +763,8 @@ static void reload(void)
 			if (w.svcs[j].live && strcmp(w.svcs[j].s.m->name, names[i]) == 0)
 				break;
 		/* Unchanged: keep it (and its pool). */
-		if (j < w.n_svcs && memcmp(w.svcs[j].s.m->digest, fresh[i].s.m->digest, 32) == 0) {
+		if (!all && j < w.n_svcs &&
+		    memcmp(w.svcs[j].s.m->digest, fresh[i].s.m->digest, 32) == 0) {
 			manifest_free(fresh[i].s.m);
 			continue;
 		}
@@ -743,13 +777,91 @@ static void reload(void)
 		/* Changed or new: recorded first; a changed one replaces the old only once the
 		 * new one is registered (one this host cannot serve leaves the old serving). */
 		w.svcs[w.n_svcs] = fresh[i];
-		if (register_service(&w.svcs[w.n_svcs]) < 0)
+		if (register_service(&w.svcs[w.n_svcs]) < 0) {
+			/* Under a new policy the old registration must not serve either. */
+			if (all && j < w.n_svcs)
+				retire(j);
 			continue;
+		}
 		if (j < w.n_svcs)
 			retire(j);
 		w.n_svcs++;
 	}
 	logmsg("reloaded %s", w.services_dir);
+	return 0;
+}
+
+static void reload(void)
+{
+	(void)reload_services(false);
+}
+
+static int reload_services(bool all);
+
+/*
+ * The installed policy changed (`ward policy install` or `revoke`). Every sandbox lives under
+ * one policy: those of the old one go (a request not yet answered fails with policy-changed;
+ * one whose result is already on its way completes), and every service registers again under
+ * the new one (a new ward-service record), with fresh pools. A policy that cannot be loaded
+ * leaves deny-all in force.
+ */
+static void policy_changed(void)
+{
+	struct ward_policy *p = NULL, **old;
+	struct ward_policy_ref pref = { 0 };
+	enum ward_policy_status status = WARD_POLICY_NONE;
+	struct ward_diag d = { { 0 } };
+	int r;
+
+	if (!policy_state_drain(w.policy_watch))
+		return;
+	r = policy_state_for_monitor(w.st, NULL, time(NULL), &p, &pref, &status, &d);
+	if (r == 0 && status == w.pstatus && memcmp(pref.digest, w.pref.digest, 32) == 0) {
+		policy_free(p);
+		return;
+	}
+	if (r < 0 || status == WARD_POLICY_NONE) {
+		struct ward_policy_current none = { .status = WARD_POLICY_REVOKED };
+
+		snprintf(none.name, sizeof(none.name), "unavailable");
+		logmsg("the installed policy cannot be used (%s): every service denies everything",
+		       r < 0 ? (d.msg[0] ? d.msg : strerror(-r)) : "none installed");
+		if (policy_deny_all(&none, &p) < 0) {
+			logmsg("out of memory: stopping");
+			w.stopping = true;
+			return;
+		}
+		pref = (struct ward_policy_ref){ .installed = true };
+		status = WARD_POLICY_REVOKED;
+	}
+	old = realloc(w.old_policies, (w.n_old_policies + 1) * sizeof(*old));
+	if (!old) {
+		policy_free(p);
+		logmsg("out of memory: stopping");
+		w.stopping = true;
+		return;
+	}
+	w.old_policies = old;
+	if (w.policy)
+		w.old_policies[w.n_old_policies++] = w.policy;
+	w.policy = p;
+	w.pref = pref;
+	w.pstatus = status;
+	w.mode = status == WARD_POLICY_REVOKED ? WARD_MODE_ENFORCE :
+		 w.audit || p->domain.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	w.switches++;
+	/* Every sandbox of the old policy goes; those answering already finish. */
+	for (unsigned k = 0; k < w.max_sandboxes; k++) {
+		struct slot *sl = &w.slots[k];
+
+		if (sl->state == SLOT_FREE || (sl->state == SLOT_BUSY && sl->responding))
+			continue;
+		sl->policy_killed = true;
+		kill(sl->pid, SIGKILL);
+	}
+	logmsg("policy %s: %s version %llu", status == WARD_POLICY_REVOKED ? "revoked" : "switched",
+	       p->name, (unsigned long long)p->version);
+	(void)reload_services(true);
 }
 
 static void print_counts(void)
@@ -798,7 +910,7 @@ static int listen_on(const char *path)
 
 static void loop(void)
 {
-	static struct pollfd p[2 + WARDD_SANDBOXES_MAX + WARDD_CONNS_MAX];
+	static struct pollfd p[3 + WARDD_SANDBOXES_MAX + WARDD_CONNS_MAX];
 
 	while (!w.stopping) {
 		size_t n = 0, slot_base, conn_base;
@@ -808,6 +920,7 @@ static void loop(void)
 		refill();
 		p[n++] = (struct pollfd){ w.sig_fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ w.listen_fd, POLLIN, 0 };
+		p[n++] = (struct pollfd){ w.policy_watch, POLLIN, 0 };
 		slot_base = n;
 		for (unsigned i = 0; i < w.max_sandboxes; i++)
 			p[n++] = (struct pollfd){ w.slots[i].ctl, POLLIN, 0 };
@@ -847,6 +960,8 @@ static void loop(void)
 					reap();
 			}
 		}
+		if (p[2].revents)
+			policy_changed();
 		for (unsigned i = 0; i < w.max_sandboxes; i++)
 			if (w.slots[i].state != SLOT_FREE && w.slots[i].ctl >= 0 &&
 			    p[slot_base + i].revents)
@@ -954,10 +1069,6 @@ int main(int argc, char **argv)
 		logmsg("--max-sandboxes: at least 1");
 		return 2;
 	}
-	if (w.audit && !w.policy_path) {
-		logmsg("--audit needs --policy");
-		return 2;
-	}
 	if (geteuid() != 0) {
 		logmsg("needs root (namespaces, mounts, fanotify permission events, cgroups)");
 		return 125;
@@ -969,26 +1080,31 @@ int main(int argc, char **argv)
 		logmsg("state dir %s: %s", w.state_dir, d.msg[0] ? d.msg : strerror(-r));
 		return 125;
 	}
-	w.mode = WARD_MODE_MEASURE;
-	if (w.policy_path) {
-		uint8_t *buf;
-		size_t len;
-
-		if ((r = read_file_full(w.policy_path, WARD_POLICY_FILE_MAX, &buf, &len)) < 0) {
-			logmsg("%s: %s", w.policy_path, strerror(-r));
-			return 2;
-		}
-		r = state_load_policy(w.st, buf, len, &w.policy, &d);
-		free(buf);
-		if (r < 0) {
-			logmsg("%s: %s", w.policy_path, d.msg[0] ? d.msg : strerror(-r));
-			return 2;
-		}
-		w.mode = w.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
-	} else if (w.verbose) {
-		logmsg("no policy: sandboxes are measure-only (their code is measured and recorded; "
-		       "structural rules deny)");
+	r = policy_state_for_monitor(w.st, w.policy_path, time(NULL), &w.policy, &w.pref,
+				     &w.pstatus, &d);
+	if (r < 0) {
+		logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
+		return r == -EBADMSG || r == -E2BIG ? 2 : 125;
 	}
+	if (w.audit && !w.policy) {
+		logmsg("--audit needs a policy (--policy FILE or an installed one)");
+		return 2;
+	}
+	w.mode = !w.policy ? WARD_MODE_MEASURE :
+		 w.pstatus == WARD_POLICY_REVOKED ? WARD_MODE_ENFORCE :
+		 w.audit || w.policy->domain.audit ? WARD_MODE_AUDIT : WARD_MODE_ENFORCE;
+	if (!w.policy_path) {
+		w.policy_watch = policy_state_watch(w.st);
+		if (w.policy_watch < 0) {
+			logmsg("cannot watch the installed policy: %s", strerror(-w.policy_watch));
+			return 125;
+		}
+	}
+	if (w.pstatus == WARD_POLICY_REVOKED)
+		logmsg("the installed policy is revoked: every service denies everything");
+	else if (!w.policy && w.verbose)
+		logmsg("no policy (none given, none installed): sandboxes are measure-only (their "
+		       "code is measured and recorded; structural rules deny)");
 	for (size_t i = 0; i < n; i++) {
 		w.svcs[w.n_svcs] = loaded[i];
 		if (register_service(&w.svcs[w.n_svcs]) < 0) {
@@ -1047,6 +1163,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < w.n_svcs; i++)
 		sandbox_service_free(&w.svcs[i].s);
 	policy_free(w.policy);
+	for (size_t i = 0; i < w.n_old_policies; i++)
+		policy_free(w.old_policies[i]);
+	free(w.old_policies);
+	if (w.policy_watch >= 0)
+		close(w.policy_watch);
 	state_close(w.st);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct slot {
 	int conn;	/* BUSY: a dup of the client's connection, until the child answers */
 	bool responding;
 	bool done;
+	bool policy_killed; /* killed by a policy switch */
 };
 
 struct service {

@@ -25,6 +25,7 @@ struct guard_mount {
 
 struct guard_stats {
 	uint64_t events, allowed, denied, audited, cached, uncached, hashed_bytes, lease_breaks;
+	uint64_t switches; /* policy switches (guard_rules_changed) */
 	uint64_t reused; /* events answered from an earlier measurement of the same inode */
 };
 
@@ -73,6 +74,21 @@ int guard_add_mount(struct guard *g, const char *path, int fd, const char *unver
  * Return: 0, or -errno when the group itself failed (the caller tears the domain down).
  */
 int guard_handle_events(struct guard *g, struct ward_diag *d);
+
+/**
+ * guard_cached_digests() - the digests (@algs: the state's file hash and the policy's) the guard
+ * measured for the cached inode (@dev, @ino), whose lease has held its content since.
+ * Return: 0, or -ENOENT when it is not cached (or other algorithms are asked for).
+ */
+int guard_cached_digests(const struct guard *g, dev_t dev, ino_t ino, unsigned algs,
+			 struct ward_digest *ret);
+
+/**
+ * guard_rules_changed() - the rules given to guard_new() were changed in place (a policy
+ * switch): drop every cached verdict so the next grant of every object is decided anew.
+ * Call it between guard_handle_events() calls, never during one.
+ */
+void guard_rules_changed(struct guard *g);
 
 /** guard_handle_signals() - drop the cache entries whose lease is being broken. */
 int guard_handle_signals(struct guard *g, struct ward_diag *d);
@@ -191,5 +207,55 @@ int mounts_build(const struct mount_plan *plan, int *ret_fds, struct ward_diag *
  * @buf: room for the reason.
  */
 const char *dir_untrusted(const char *path, char *buf, size_t len);
+
+/*
+ * Anonymous executable memory for the executables the policy names (domain.anon_exec): the
+ * monitor answers the workload's seccomp user notifications (anonexec.c).
+ */
+struct anonexec;
+
+/**
+ * anonexec_new() - the monitor's end of the anonymous-exec questions.
+ * @g: the guard: decisions are recorded and told through guard_record_decision().
+ * @rules: the guard's rules, read at each decision (the policy may change in between).
+ * @st: the state (its file digest algorithm names the executable in the records).
+ * @code: the code dirs as the monitor sees them (the domain's code mounts are their clones).
+ * @n_code: their number.
+ * @ret: the handler, without a listener until anonexec_set_listener().
+ * @d: diagnostics.
+ * Return: 0, -E2BIG, -ENOMEM, or the errno of opening a code dir.
+ */
+int anonexec_new(struct guard *g, const struct ward_domain_rules *rules,
+		 const struct ward_state *st, const char *const *code, size_t n_code,
+		 struct anonexec **ret, struct ward_diag *d);
+/**
+ * anonexec_set_listener() - take over @fd, the workload filter's listener.
+ * Return: 0, -EEXIST when one is set already, -EINVAL when @fd is no seccomp listener (the
+ * caller keeps @fd on error).
+ */
+int anonexec_set_listener(struct anonexec *a, int fd);
+/** anonexec_fd() - the listener to poll for POLLIN, or -1 (none yet, or @a is NULL). */
+int anonexec_fd(const struct anonexec *a);
+/**
+ * anonexec_handle() - read, decide, record and answer one notification: CONTINUE when the
+ * caller's executable is named by the policy in force (or the domain audits), else EPERM.
+ * Return: 0, or -errno when the listener or the log failed (the caller tears the domain down).
+ */
+int anonexec_handle(struct anonexec *a, struct ward_diag *d);
+void anonexec_free(struct anonexec *a);
+
+/**
+ * guard_record_decision() - record and tell a decision taken outside the guard's own events
+ * (anonymous executable memory), as the guard does its own: the domain and policy fields are
+ * filled in, the first sighting of (verdict, grant, object, path) is appended to the log, the
+ * decision callback is called. After guard_activate() nothing is recorded or told and a denial
+ * is counted in guard_denied_after(). When the log cannot be written the verdict becomes
+ * WARD_DECISION_DENY ("the log cannot be written"), then and for every later grant.
+ * @g: the guard.
+ * @dec: the decision: verdict, grant, object, path and reason set (updated).
+ * @d: diagnostics.
+ * Return: 0, or -errno when recording failed (the guard is broken from then on).
+ */
+int guard_record_decision(struct guard *g, struct ward_decision *dec, struct ward_diag *d);
 
 #endif

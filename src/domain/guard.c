@@ -42,6 +42,11 @@
 #define EVENT_BATCH 8
 #define EVENT_BUF (EVENT_BATCH * FAN_EVENT_METADATA_LEN)
 
+static void seen_free(void *p)
+{
+	free(p);
+}
+
 /*
  * A cached file: while its lease is held its content cannot change, so a later event for the
  * same inode (a concurrent first open, queued before the mark went on) reuses the measurement.
@@ -182,11 +187,6 @@ int guard_new(struct ward_state *st, const struct ward_domain_rules *rules, cons
 	}
 	*ret = TAKE_PTR(g);
 	return 0;
-}
-
-static void seen_free(void *p)
-{
-	free(p);
 }
 
 static void noop_free(void *p)
@@ -469,6 +469,37 @@ static void cache_flush(struct guard *g)
 			g->cached[fd].used = false;
 		}
 	g->n_cached = 0;
+}
+
+int guard_cached_digests(const struct guard *g, dev_t dev, ino_t ino, unsigned algs,
+			 struct ward_digest *ret)
+{
+	const struct cache_entry *e = cache_find(g, dev, ino);
+
+	/* Only the two digests an entry keeps; its lease held the content since it was measured. */
+	if (!e || (algs & ~((1u << g->st->file_hash) | (1u << g->policy_alg))))
+		return -ENOENT;
+	ret[g->st->file_hash] = e->file_digest;
+	ret[g->policy_alg] = e->policy_digest;
+	return 0;
+}
+
+void guard_rules_changed(struct guard *g)
+{
+	/*
+	 * Called between two batches of events, after the rules changed in place. Every ignore
+	 * mark is a verdict of the old rules: they all go (FAN_MARK_FLUSH of the inode marks; the
+	 * mount marks stay), with the leases that guarded them. From here on the kernel asks again
+	 * for every grant, and events already queued but not yet read are decided by the new rules:
+	 * each grant is decided by exactly one policy, and the switch point is this flush.
+	 */
+	cache_flush(g);
+	tdestroy(g->seen, seen_free);
+	g->seen = NULL;
+	g->n_seen = 0;
+	g->policy_alg = g->rules->policy ? g->rules->policy->hash : g->st->file_hash;
+	g->algs = (1u << g->st->file_hash) | (1u << g->policy_alg);
+	g->stats.switches++;
 }
 
 int guard_handle_signals(struct guard *g, struct ward_diag *d)
@@ -809,6 +840,7 @@ int guard_record_start(struct guard *g, const char *const *code, size_t n_code, 
 		ev.has_policy = true;
 		snprintf(ev.policy_name, sizeof(ev.policy_name), "%s", p->name);
 		ev.policy_version = p->version;
+		ev.pref = g->rules->pref;
 		ev.wx_elf = p->domain.allow_wx_elf;
 		ev.n_data_dirs = p->domain.n_data_dirs < WARD_DOMAIN_DIRS_MAX ?
 					 p->domain.n_data_dirs : WARD_DOMAIN_DIRS_MAX;
@@ -823,5 +855,53 @@ int guard_record_start(struct guard *g, const char *const *code, size_t n_code, 
 		return diag_set(d, r, "domain record: %s", strerror(-r));
 	r = state_append(g->st, &rec, 1, d);
 	evlog_record_free(&rec);
+	return r;
+}
+
+int guard_record_decision(struct guard *g, struct ward_decision *dec, struct ward_diag *d)
+{
+	struct ward_evlog_record rec = { 0 };
+	int r = 0;
+	bool first = false;
+
+	snprintf(dec->domain, sizeof(dec->domain), "%s", g->domain_id);
+	dec->has_policy = g->rules->mode != WARD_MODE_MEASURE && g->rules->policy;
+	if (dec->has_policy) {
+		snprintf(dec->policy_name, sizeof(dec->policy_name), "%s", g->rules->policy->name);
+		dec->policy_version = g->rules->policy->version;
+	}
+	/* After activation nothing is recorded or told (as for file events). */
+	if (g->active) {
+		g->denied_after += dec->verdict == WARD_DECISION_DENY;
+		return 0;
+	}
+	if (!g->broken) {
+		r = seen_add(g, dec, &first);
+		if (r < 0)
+			r = diag_set(d, r, "cannot track recorded objects: %s", strerror(-r));
+	}
+	if (r == 0 && first && !g->broken) {
+		r = decision_record_new(g->st->pcr, dec, &rec);
+		if (r < 0)
+			r = diag_set(d, r, "decision record: %s", strerror(-r));
+		else if (g->append)
+			r = g->append(g->sb_ud, &rec, 1, d);
+		else
+			r = state_append_flags(g->st, &rec, 1, WARD_APPEND_NOSYNC, d);
+		evlog_record_free(&rec);
+		if (r == 0 && !g->append && !g->dirty) {
+			g->dirty = true;
+			clock_gettime(CLOCK_MONOTONIC, &g->dirty_since);
+		}
+	}
+	if (r < 0)
+		g->broken = true;
+	/* Nothing unrecorded is granted. */
+	if (g->broken && dec->verdict != WARD_DECISION_DENY) {
+		dec->verdict = WARD_DECISION_DENY;
+		snprintf(dec->reason, sizeof(dec->reason), "the log cannot be written");
+	}
+	if (g->cb)
+		g->cb(g->ud, dec, first);
 	return r;
 }

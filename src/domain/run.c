@@ -36,12 +36,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
 #include "core/fdpass.h"
 #include "domain/domain-internal.h"
 #include "ward/landlock.h"
+#include "ward/policy-state.h"
 #include "ward/privs.h"
 #include "ward/seccomp.h"
 
@@ -65,6 +67,7 @@ enum msg_type {
 	MSG_SETUP_FAILED,   /* init -> monitor: err + text */
 	MSG_GO,		    /* monitor -> init: the marks are in place */
 	MSG_EXEC,	    /* init -> monitor: CMD's execve result (err, 0 = it runs) */
+	MSG_ANON_LISTENER,  /* workload -> monitor: its seccomp filter's listener (1 fd) */
 };
 
 struct msg {
@@ -124,7 +127,7 @@ struct run_ctx {
 	char *bind_buf[2 * WARD_DOMAIN_BINDS_MAX];
 	size_t n_bind_buf;
 	char cwd[PATH_MAX];
-	bool anon_exec;
+	bool anon_exec; /* the policy at start names executables allowed anonymous exec memory */
 	const struct ward_domain_sandbox *sb;
 	char id[WARD_DOMAIN_ID_MAX];
 };
@@ -145,14 +148,16 @@ static _Noreturn void workload_main(struct run_ctx *c, int errfd)
 	const struct ward_domain_spec *spec = c->spec;
 	struct ward_diag d = { 0 };
 	sigset_t none;
-	int err;
+	int err, listener = -1;
 
 	sigemptyset(&none);
 	for (size_t i = 0; i < N_FORWARDED; i++)
 		signal(forwarded[i], SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	close(KFD_SOCK);
+	/* Kept only to hand the seccomp listener over (below). */
+	if (!c->anon_exec)
+		close(KFD_SOCK);
 	if (c->sb) {
 		/* No core dump (a pipe helper would carry its memory out: the sandbox layer
 		 * refuses such a core_pattern), its declared tasks, its memory lockable. */
@@ -185,9 +190,29 @@ static _Noreturn void workload_main(struct run_ctx *c, int errfd)
 	/* uid/gid first (needs CAP_SETUID), then every capability goes, then the seccomp
 	 * filter (which needs no_new_privs, set by the drop). Landlock is inherited from init. */
 	if (domain_drop_privs(spec->set_ids, spec->uid, spec->gid, &d) < 0 ||
-	    domain_seccomp_install(c->anon_exec ? WARD_SECCOMP_ALLOW_ANON_EXEC : 0, &d) < 0 ||
-	    (c->sb && domain_seccomp_install_sandbox(c->sb->allow_fork ? WARD_SECCOMP_ALLOW_FORK : 0,
-						     &d) < 0)) {
+	    domain_seccomp_install(c->anon_exec ? WARD_SECCOMP_NOTIFY_ANON_EXEC : 0, &listener,
+				   &d) < 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (c->anon_exec) {
+		/*
+		 * The listener answers for every process of the domain: it goes to the monitor and
+		 * leaves this process before CMD runs (CMD could otherwise answer its own calls).
+		 * Sent before the sandbox filter, which refuses sendmsg. Unsent, CMD does not run.
+		 */
+		struct msg m = { .type = MSG_ANON_LISTENER };
+
+		err = send_msg(KFD_SOCK, &m, &listener, 1);
+		close(listener);
+		close(KFD_SOCK);
+		if (err < 0) {
+			errno = EPERM;
+			goto fail;
+		}
+	}
+	if (c->sb && domain_seccomp_install_sandbox(c->sb->allow_fork ? WARD_SECCOMP_ALLOW_FORK : 0,
+						    &d) < 0) {
 		errno = EPERM;
 		goto fail;
 	}
@@ -297,7 +322,7 @@ static _Noreturn void init_main(struct run_ctx *c)
 	}
 	/* init holds nothing the workload wants, but keeps no privilege either. */
 	if (domain_drop_privs(false, 0, 0, &d) < 0 ||
-	    domain_seccomp_install(0, &d) < 0) {
+	    domain_seccomp_install(0, NULL, &d) < 0) {
 		kill(w, SIGKILL);
 		init_fail(EPERM, "drop privileges: %s", d.msg);
 	}
@@ -577,6 +602,12 @@ struct ward_domain_ctl {
 struct monitor {
 	struct run_ctx *c;
 	struct guard *g;
+	struct anonexec *anon; /* NULL unless the policy names anon_exec executables */
+	struct ward_state *st;
+	struct ward_domain_rules *rules; /* changed in place by policy_switch() */
+	struct ward_policy *owned_policy; /* loaded by policy_switch(); the caller's is not */
+	enum ward_policy_status pstatus;
+	int policy_watch; /* inotify on the installed policy, or -1 */
 	struct relay *relay;
 	struct domain_cgroup cg;
 	struct domain_resources res;
@@ -684,30 +715,122 @@ static int setup_phase(struct monitor *mo, struct ward_diag *d)
 	return 0;
 }
 
+/*
+ * A monitor that follows the installed policy: `current` was replaced. Between two batches of
+ * events (the loop is single-threaded), the rules change in place and the guard drops every
+ * cached verdict: no grant is decided by a mix of the two. A policy that cannot be loaded
+ * leaves deny-all in force, never the old policy and never allow-all.
+ */
+static int policy_switch(struct monitor *mo, struct ward_diag *d)
+{
+	const struct ward_domain_spec *spec = mo->c->spec;
+	struct ward_policy_current cur;
+	struct ward_policy *p = NULL;
+	struct ward_diag ld = { { 0 } };
+	int r;
+
+	if (!policy_state_drain(mo->policy_watch))
+		return 0;
+	r = policy_state_current(mo->st, &cur, &ld);
+	if (r == 0 && cur.status == mo->pstatus && memcmp(cur.digest, mo->rules->pref.digest, 32) == 0)
+		return 0; /* not a transition (another file in the dir) */
+	if (r == 0 && cur.status != WARD_POLICY_NONE)
+		r = policy_state_load(mo->st, &cur, &p, &ld);
+	if (r == 0 && !p)
+		r = -ENOENT;
+	if (r == 0 && cur.status == WARD_POLICY_ACTIVE && policy_valid_at(p, time(NULL)) < 0) {
+		diag_set(&ld, -EKEYEXPIRED, "policy %s version %llu is outside its validity window",
+			 p->name, (unsigned long long)p->version);
+		policy_free(p);
+		p = NULL;
+		r = -EKEYEXPIRED;
+	}
+	if (r < 0) {
+		/* Fail closed: deny-all under the name of what was there. */
+		struct ward_policy_current none = cur;
+
+		if (r == -ENOENT || none.status == WARD_POLICY_NONE)
+			snprintf(none.name, sizeof(none.name), "%s", "unavailable");
+		if (policy_deny_all(&none, &p) < 0)
+			return diag_set(d, -ENOMEM, "policy switch: out of memory");
+		cur.status = WARD_POLICY_REVOKED;
+		if (spec->on_policy)
+			spec->on_policy(spec->userdata, &mo->ctl, p, false, ld.msg[0] ? ld.msg : strerror(-r));
+	}
+	mo->rules->policy = p;
+	mo->rules->mode = cur.status == WARD_POLICY_REVOKED ? WARD_MODE_ENFORCE :
+			  spec->audit_forced || p->domain.audit ? WARD_MODE_AUDIT :
+								 WARD_MODE_ENFORCE;
+	memcpy(mo->rules->pref.digest, cur.digest, 32);
+	snprintf(mo->rules->pref.issuer, sizeof(mo->rules->pref.issuer), "%s", cur.issuer);
+	guard_rules_changed(mo->g);
+	policy_free(mo->owned_policy);
+	mo->owned_policy = p;
+	mo->pstatus = cur.status;
+	if (r == 0 && spec->on_policy)
+		spec->on_policy(spec->userdata, &mo->ctl, p, cur.status == WARD_POLICY_ACTIVE, NULL);
+	return 0;
+}
+
+/*
+ * A message from the domain after set-up: the workload's seccomp listener (when the policy names
+ * anon_exec executables), then the init's report of CMD's execve. Return: 0, or -errno to tear
+ * the domain down.
+ */
+static int monitor_message(struct monitor *mo, struct ward_diag *d)
+{
+	struct msg m;
+	size_t nfds = 0;
+	int fds[1], r;
+
+	r = recv_msg(mo->sock, &m, fds, 1, &nfds);
+	if (r == 0 && m.type == MSG_ANON_LISTENER && nfds == 1 && mo->anon &&
+	    anonexec_set_listener(mo->anon, fds[0]) == 0)
+		nfds = 0;
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (r == 0 && m.type == MSG_EXEC) {
+		mo->exec_reported = true;
+		if (m.err && mo->c->spec->on_exec_failed)
+			mo->c->spec->on_exec_failed(mo->c->spec->userdata, mo->c->spec->argv[0],
+						    -m.err);
+	} else if (r == 0 && m.type == MSG_SETUP_FAILED) {
+		m.text[sizeof(m.text) - 1] = 0;
+		return diag_set(d, m.err > 0 ? -m.err : -EIO, "domain: %s", m.text);
+	}
+	if (r < 0 || (m.type != MSG_EXEC && m.type != MSG_ANON_LISTENER)) {
+		close(mo->sock);
+		mo->sock = -1;
+	}
+	return 0;
+}
+
 /* Until the keeper reports the init's end. */
 static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *d)
 {
 	const struct ward_domain_sandbox *sb = mo->c->sb;
 
 	for (;;) {
-		struct pollfd p[5 + WARD_DOMAIN_HOOK_FDS] = {
-			{ guard_fanotify_fd(mo->g), POLLIN, 0 },
-			{ guard_signal_fd(mo->g), POLLIN, 0 },
-			{ mo->sigfd, POLLIN, 0 },
-			{ mo->status_rd, POLLIN, 0 },
-			{ mo->sock, POLLIN, 0 },
+		enum { SLOT_FAN, SLOT_LEASE, SLOT_FWD, SLOT_STATUS, SLOT_SOCK, SLOT_ANON, SLOT_POLICY,
+		       SLOT_HOOKS };
+		struct pollfd p[SLOT_HOOKS + WARD_DOMAIN_HOOK_FDS] = {
+			[SLOT_FAN] = { guard_fanotify_fd(mo->g), POLLIN, 0 },
+			[SLOT_LEASE] = { guard_signal_fd(mo->g), POLLIN, 0 },
+			[SLOT_FWD] = { mo->sigfd, POLLIN, 0 },
+			[SLOT_STATUS] = { mo->status_rd, POLLIN, 0 },
+			[SLOT_SOCK] = { mo->sock, POLLIN, 0 },
+			[SLOT_ANON] = { anonexec_fd(mo->anon), POLLIN, 0 },
+			[SLOT_POLICY] = { mo->policy_watch, POLLIN, 0 },
 		};
 		int r, n, timeout = guard_sync_timeout(mo->g);
 		size_t nhook = 0;
 
-		/* The socket slot stays (ignored with fd -1) so the hooks' fds come after it. */
-		if (mo->sock < 0)
-			p[4].fd = -1;
+		/* Unused slots stay (ignored with fd -1) so the hooks' fds come after them. */
 		if (sb && sb->poll_fds)
-			nhook = sb->poll_fds(sb->ud, p + 5, WARD_DOMAIN_HOOK_FDS, &timeout);
+			nhook = sb->poll_fds(sb->ud, p + SLOT_HOOKS, WARD_DOMAIN_HOOK_FDS, &timeout);
 		/* Records reach stable storage within GUARD_SYNC_MS of being written, many
 		 * appends sharing one fdatasync. */
-		n = poll(p, 5 + nhook, timeout);
+		n = poll(p, SLOT_HOOKS + nhook, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -715,39 +838,32 @@ static int monitor_loop(struct monitor *mo, int *ret_wstatus, struct ward_diag *
 		}
 		if (guard_sync_timeout(mo->g) == 0 && (r = guard_sync(mo->g, d)) < 0)
 			return r;
-		if (p[1].revents && (r = guard_handle_signals(mo->g, d)) < 0)
+		if (p[SLOT_LEASE].revents && (r = guard_handle_signals(mo->g, d)) < 0)
 			return r;
-		if (p[0].revents && (r = guard_handle_events(mo->g, d)) < 0)
+		/* A policy switch comes before the events: those queued are decided by it. */
+		if (p[SLOT_POLICY].revents && (r = policy_switch(mo, d)) < 0)
 			return r;
-		if (p[2].revents) {
+		if (p[SLOT_FAN].revents && (r = guard_handle_events(mo->g, d)) < 0)
+			return r;
+		if (p[SLOT_FWD].revents) {
 			struct signalfd_siginfo si;
 
 			while (read(mo->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				kill(mo->init, (int)si.ssi_signo);
 		}
-		if (mo->sock >= 0 && p[4].revents) {
-			struct msg m;
-			size_t nfds;
-			int fds[1];
-
-			r = recv_msg(mo->sock, &m, fds, 0, &nfds);
-			if (r == 0 && m.type == MSG_EXEC) {
-				mo->exec_reported = true;
-				if (m.err && mo->c->spec->on_exec_failed)
-					mo->c->spec->on_exec_failed(mo->c->spec->userdata,
-								    mo->c->spec->argv[0], -m.err);
-			} else if (r == 0 && m.type == MSG_SETUP_FAILED) {
-				m.text[sizeof(m.text) - 1] = 0;
-				return diag_set(d, m.err > 0 ? -m.err : -EIO, "domain: %s", m.text);
-			}
-			if (r < 0 || m.type != MSG_EXEC) {
-				close(mo->sock);
-				mo->sock = -1;
-			}
-		}
-		if (sb && sb->on_poll && (r = sb->on_poll(sb->ud, &mo->ctl, p + 5, nhook, d)) < 0)
+		if (mo->sock >= 0 && p[SLOT_SOCK].revents && (r = monitor_message(mo, d)) < 0)
 			return r;
-		if (p[3].revents) {
+		/* After a policy switch, like the file events: decided by the policy now in force.
+		 * A hang-up: no process is left under the filter, none will ever ask again. */
+		if ((p[SLOT_ANON].revents & POLLIN) && (r = anonexec_handle(mo->anon, d)) < 0)
+			return r;
+		if (p[SLOT_ANON].revents && !(p[SLOT_ANON].revents & POLLIN)) {
+			anonexec_free(mo->anon);
+			mo->anon = NULL;
+		}
+		if (sb && sb->on_poll && (r = sb->on_poll(sb->ud, &mo->ctl, p + SLOT_HOOKS, nhook, d)) < 0)
+			return r;
+		if (p[SLOT_STATUS].revents) {
 			int ws;
 			ssize_t k = read(mo->status_rd, &ws, sizeof(ws));
 
@@ -780,15 +896,18 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	const struct ward_domain_sandbox *sb = spec->sandbox;
 	struct run_ctx c = { .spec = spec, .sb = sb };
 	struct monitor mo = { .c = &c, .sock = -1, .status_rd = -1, .alive_wr = -1, .sigfd = -1,
+			      .policy_watch = -1, .st = st,
 			      .cg = { .dirfd = -1, .procs = -1, .killfd = -1, .parentfd = -1 } };
 	int sb_fds[4] = { -1, -1, -1, -1 };
-	struct ward_domain_rules rules = { .mode = spec->mode, .policy = spec->policy };
+	struct ward_domain_rules rules = { .mode = spec->mode, .policy = spec->policy,
+					   .pref = spec->pref };
 	int dfds[3], alive[2] = { -1, -1 }, status[2] = { -1, -1 }, sv[2] = { -1, -1 };
 	int r, ws = 0;
 	sigset_t ss, old;
 	struct rlimit rl;
 
 	mo.ctl.mo = &mo;
+	mo.rules = &rules;
 	for (int i = 0; i < __RES_MAX; i++)
 		mo.res.dirfd[i] = mo.res.parentfd[i] = -1;
 	if (sb) {
@@ -812,7 +931,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 		return r;
 	}
 	c.anon_exec = spec->policy && spec->mode != WARD_MODE_MEASURE &&
-		      spec->policy->domain.allow_anon_exec;
+		      spec->policy->domain.n_anon_exec > 0;
 	if ((r = plan_domain(&c, d)) < 0)
 		goto out_ctx;
 	make_id(c.id);
@@ -842,6 +961,16 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	}
 	if ((r = guard_new(st, &rules, c.id, decision_cb, (void *)spec, &mo.g, d)) < 0)
 		goto out_mask;
+	if (spec->pref.installed && spec->follow_policy) {
+		mo.pstatus = !spec->policy ? WARD_POLICY_NONE :
+			     spec->policy_revoked ? WARD_POLICY_REVOKED : WARD_POLICY_ACTIVE;
+		mo.policy_watch = policy_state_watch(st);
+		if (mo.policy_watch < 0) {
+			r = diag_set(d, mo.policy_watch, "cannot watch the installed policy: %s",
+				     strerror(-mo.policy_watch));
+			goto out_guard;
+		}
+	}
 	if (sb) {
 		guard_set_sandbox(mo.g, sb->record_domain ? sb->record_domain : c.id, sb->append,
 				  sb->known, sb->ud);
@@ -897,6 +1026,11 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	/* Into the limits before it forks anything (it waits for GO before it does). */
 	if (sb && (r = resources_attach(&mo.res, mo.init, d)) < 0)
 		goto out_kill;
+	/* Only what the policy names may have anonymous executable memory: the monitor answers
+	 * the workload filter's questions (its listener comes over the socket). */
+	if (c.anon_exec &&
+	    (r = anonexec_new(mo.g, &rules, st, c.plan.code, c.plan.n_code, &mo.anon, d)) < 0)
+		goto out_kill;
 	if ((r = setup_phase(&mo, d)) < 0)
 		goto out_kill;
 	r = monitor_loop(&mo, &ws, d);
@@ -941,6 +1075,7 @@ out_wait:
 	}
 	if (mo.sock >= 0)
 		close(mo.sock);
+	anonexec_free(mo.anon);
 	if (mo.status_rd >= 0)
 		close(mo.status_rd);
 out_cg:
@@ -959,6 +1094,9 @@ out_relay:
 	relay_finish(mo.relay);
 out_guard:
 	guard_free(mo.g);
+	if (mo.policy_watch >= 0)
+		close(mo.policy_watch);
+	policy_free(mo.owned_policy);
 out_mask:
 	if (mo.sigfd >= 0)
 		close(mo.sigfd);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <fcntl.h>
@@ -36,6 +37,34 @@ static int rule_bit(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t bit)
 				SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, bit, bit));
 }
 
+/*
+ * The anonymous-exec roads: EPERM, or (WARD_SECCOMP_NOTIFY_ANON_EXEC) a question to the monitor,
+ * for exactly the same calls. mmap's W+X rule (in build()) stays EPERM either way; the notify
+ * rule for mmap excludes PROT_WRITE in its own comparison, so the two never overlap and no
+ * precedence between rules of one filter is relied on. mprotect and pkey_mprotect adding
+ * PROT_EXEC are asked about with or without PROT_WRITE: V8 (node 20) makes its code pages RWX
+ * with mprotect, and a JIT the policy names is trusted with its own memory. Stacked filters (the
+ * sandbox allowlist) take the strictest action of all: ERRNO beats USER_NOTIF beats ALLOW, so a
+ * sandbox that refuses pkey_mprotect refuses it without asking.
+ */
+static int build_anon(scmp_filter_ctx ctx, unsigned flags)
+{
+	bool notify = flags & WARD_SECCOMP_NOTIFY_ANON_EXEC;
+	uint32_t act = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
+	uint64_t mask = notify ? PROT_WRITE | PROT_EXEC : PROT_EXEC;
+	int r;
+
+	if ((r = seccomp_rule_add(ctx, act, SCMP_SYS(mmap), 2,
+				  SCMP_A2(SCMP_CMP_MASKED_EQ, mask, PROT_EXEC),
+				  SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS))) < 0 ||
+	    (r = seccomp_rule_add(ctx, act, SCMP_SYS(mprotect), 1,
+				  SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC))) < 0 ||
+	    (r = seccomp_rule_add(ctx, act, SCMP_SYS(pkey_mprotect), 1,
+				  SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC))) < 0)
+		return r;
+	return 0;
+}
+
 static int build(scmp_filter_ctx ctx, unsigned flags)
 {
 	int r;
@@ -45,14 +74,8 @@ static int build(scmp_filter_ctx ctx, unsigned flags)
 				  SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC,
 					  PROT_WRITE | PROT_EXEC))) < 0)
 		return r;
-	if (!(flags & WARD_SECCOMP_ALLOW_ANON_EXEC)) {
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mmap), 2,
-					  SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
-					  SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS))) < 0 ||
-		    (r = rule_bit(ctx, SCMP_SYS(mprotect), 2, PROT_EXEC)) < 0 ||
-		    (r = rule_bit(ctx, SCMP_SYS(pkey_mprotect), 2, PROT_EXEC)) < 0)
-			return r;
-	}
+	if ((r = build_anon(ctx, flags)) < 0)
+		return r;
 	/* READ_IMPLIES_EXEC makes every readable mapping (heap included) executable. libseccomp
 	 * allows one comparison per argument, so the 0xffffffff query is refused as well. */
 	if ((r = rule_bit(ctx, SCMP_SYS(personality), 0, READ_IMPLIES_EXEC)) < 0 ||
@@ -74,11 +97,14 @@ static int build(scmp_filter_ctx ctx, unsigned flags)
 	return 0;
 }
 
-int domain_seccomp_install(unsigned flags, struct ward_diag *d)
+int domain_seccomp_install(unsigned flags, int *ret_listener, struct ward_diag *d)
 {
+	bool notify = flags & WARD_SECCOMP_NOTIFY_ANON_EXEC;
 	scmp_filter_ctx ctx;
-	int r;
+	int r, fd = -1;
 
+	if (notify && !ret_listener)
+		return diag_set(d, -EINVAL, "seccomp: a notifying filter needs its listener's place");
 	/* Default allow; the architecture check kills anything not native (i386 via int 0x80,
 	 * x32 numbers), where the rules' syscall numbers would mean other calls. */
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -91,9 +117,16 @@ int domain_seccomp_install(unsigned flags, struct ward_diag *d)
 		r = build(ctx, flags);
 	if (r == 0)
 		r = seccomp_load(ctx);
+	/* With a notify rule libseccomp loads the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER
+	 * (the kernel makes the fd O_CLOEXEC). Once loaded, a listener that cannot be had is
+	 * still fail-closed: the calls it would answer fail with ENOSYS. */
+	if (r == 0 && notify && (fd = seccomp_notify_fd(ctx)) < 0)
+		r = fd;
 	seccomp_release(ctx);
 	if (r < 0)
 		return diag_set(d, r, "seccomp: cannot install the domain filter: %s", strerror(-r));
+	if (notify)
+		*ret_listener = fd;
 	return 0;
 }
 

@@ -96,27 +96,70 @@ static int copy_str_of(const char *rec, json_t *o, const char *key, char *out, s
 	return 0;
 }
 
-/* The optional "policy": {"name", "version"} of a ward event record @rec. */
+static bool key_id_ok(const char *s)
+{
+	if (strncmp(s, "ed25519:", 8) != 0 || strlen(s) != 8 + 64)
+		return false;
+	for (s += 8; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * The optional "policy" of a ward event record @rec: {"name", "version"}, and with @ref (domain
+ * and service records) also "digest", "issuer" (a key id or null) and "source".
+ */
 static int read_policy_ref(const char *rec, json_t *o, char *name, size_t max, uint64_t *version,
-			   bool *has, struct ward_diag *d)
+			   bool *has, struct ward_policy_ref *ref, struct ward_diag *d)
 {
 	static const char *const pkeys[] = { "name", "version", NULL };
-	json_t *pol = json_object_get(o, "policy");
+	static const char *const fkeys[] = { "name", "version", "digest", "issuer", "source", NULL };
+	json_t *pol = json_object_get(o, "policy"), *iss;
+	const char *s;
 	char what[64];
+	size_t n;
 	int rc;
 
 	if (!pol)
 		return 0;
 	snprintf(what, sizeof(what), "%s policy", rec);
-	if ((rc = json_only_keys(pol, pkeys, what, d)) < 0 ||
+	if ((rc = json_only_keys(pol, ref ? fkeys : pkeys, what, d)) < 0 ||
 	    (rc = copy_str_of(what, pol, "name", name, max, d)) < 0 ||
 	    (rc = json_req_u64(pol, "version", what, version, d)) < 0)
 		return rc;
+	if (ref) {
+		if ((rc = json_req_string(pol, "digest", what, &s, d)) < 0)
+			return rc;
+		if (strlen(s) != 64 || hex_decode(s, 64, ref->digest, sizeof(ref->digest), &n) < 0)
+			return diag_set(d, -EBADMSG, "%s: \"digest\" must be 64 hex digits", what);
+		iss = json_object_get(pol, "issuer");
+		if (!iss || (!json_is_null(iss) && (!json_is_string(iss) ||
+						    !key_id_ok(json_string_value(iss)))))
+			return diag_set(d, -EBADMSG, "%s: \"issuer\" must be a key id or null", what);
+		snprintf(ref->issuer, sizeof(ref->issuer), "%s",
+			 json_is_string(iss) ? json_string_value(iss) : "");
+		if ((rc = json_req_string(pol, "source", what, &s, d)) < 0)
+			return rc;
+		if (strcmp(s, "installed") && strcmp(s, "file"))
+			return diag_set(d, -EBADMSG, "%s: \"source\" must be installed or file", what);
+		ref->installed = strcmp(s, "installed") == 0;
+	}
 	*has = true;
 	return 0;
 }
 
-/* "mode" (16 bytes), "anon_exec" and "wx_elf" of a ward-domain or ward-service record @rec. */
+static json_t *policy_ref_json(const char *name, uint64_t version, const struct ward_policy_ref *ref)
+{
+	char hex[65];
+
+	hex_encode(ref->digest, sizeof(ref->digest), hex);
+	return json_pack("{s:s, s:I, s:s, s:o, s:s}", "name", name, "version", (json_int_t)version,
+			 "digest", hex, "issuer",
+			 ref->issuer[0] ? json_string(ref->issuer) : json_null(), "source",
+			 ref->installed ? "installed" : "file");
+}
+
 static int read_mode_optins(const char *rec, json_t *o, char *mode, bool *anon_exec, bool *wx_elf,
 			    struct ward_diag *d)
 {
@@ -136,8 +179,6 @@ static int read_mode_optins(const char *rec, json_t *o, char *mode, bool *anon_e
 	return 0;
 }
 
-/* One record, one byte string: @buf must be the canonical encoding @again (taken) of what was
- * read from it. */
 static int check_canonical(const char *rec, json_t *again, const uint8_t *buf, uint32_t len,
 			   struct ward_diag *d)
 {
@@ -225,7 +266,7 @@ int decision_from_record(const struct ward_evlog_record *r, struct ward_decision
 		dec.has_object = true;
 	}
 	if ((rc = read_policy_ref(WARD_DECISION_NAME, o, dec.policy_name, sizeof(dec.policy_name),
-				  &dec.policy_version, &dec.has_policy, d)) < 0 ||
+				  &dec.policy_version, &dec.has_policy, NULL, d)) < 0 ||
 	    (rc = check_canonical(WARD_DECISION_NAME, decision_json(&dec), buf, len, d)) < 0)
 		return rc;
 	*ret = dec;
@@ -253,8 +294,8 @@ static json_t *domain_event_json(const struct ward_domain_event *ev)
 	    json_object_set(o, "data_dirs", dd) < 0 || json_object_set(o, "code", code) < 0)
 		return NULL;
 	if (ev->has_policy &&
-	    json_object_set_new(o, "policy", json_pack("{s:s, s:I}", "name", ev->policy_name,
-						       "version", (json_int_t)ev->policy_version)) < 0)
+	    json_object_set_new(o, "policy", policy_ref_json(ev->policy_name, ev->policy_version,
+							     &ev->pref)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -315,7 +356,7 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 	if ((rc = read_mode_optins(WARD_DOMAIN_RECORD_NAME, o, ev.mode, &ev.anon_exec, &ev.wx_elf,
 				   d)) < 0 ||
 	    (rc = read_policy_ref(WARD_DOMAIN_RECORD_NAME, o, ev.policy_name, sizeof(ev.policy_name),
-				  &ev.policy_version, &ev.has_policy, d)) < 0)
+				  &ev.policy_version, &ev.has_policy, &ev.pref, d)) < 0)
 		return rc;
 	if ((rc = str_list(o, "data_dirs", ev.data_dirs, &ev.n_data_dirs, d)) < 0 ||
 	    (rc = str_list(o, "code", ev.code, &ev.n_code, d)) < 0 ||
@@ -340,8 +381,8 @@ static json_t *service_event_json(const struct ward_service_event *ev)
 	if (!o)
 		return NULL;
 	if (ev->has_policy &&
-	    json_object_set_new(o, "policy", json_pack("{s:s, s:I}", "name", ev->policy_name,
-							"version", (json_int_t)ev->policy_version)) < 0)
+	    json_object_set_new(o, "policy", policy_ref_json(ev->policy_name, ev->policy_version,
+							     &ev->pref)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -380,8 +421,82 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 	if (hex_decode(s, strlen(s), ev.manifest_digest, sizeof(ev.manifest_digest), &n) < 0)
 		return diag_set(d, -EBADMSG, "%s: \"manifest\" is not hex (lower case)", rec);
 	if ((rc = read_policy_ref(rec, o, ev.policy_name, sizeof(ev.policy_name), &ev.policy_version,
-				  &ev.has_policy, d)) < 0 ||
+				  &ev.has_policy, &ev.pref, d)) < 0 ||
 	    (rc = check_canonical(rec, service_event_json(&ev), buf, len, d)) < 0)
+		return rc;
+	*ret = ev;
+	return 0;
+}
+
+static const char *const action_names[__WARD_POLICY_ACTION_MAX] = {
+	[WARD_POLICY_INSTALL] = "install",
+	[WARD_POLICY_UPDATE] = "update",
+	[WARD_POLICY_REVOKE] = "revoke",
+};
+
+const char *policy_action_name(enum ward_policy_action a)
+{
+	return (unsigned)a < __WARD_POLICY_ACTION_MAX ? action_names[a] : NULL;
+}
+
+static json_t *policy_event_json(const struct ward_policy_event *ev)
+{
+	char hex[65];
+
+	if (!policy_action_name(ev->action) || ev->version > INT64_MAX ||
+	    ev->high_water > INT64_MAX || !key_id_ok(ev->issuer))
+		return NULL;
+	hex_encode(ev->digest, sizeof(ev->digest), hex);
+	return json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:I}", "v", 1, "action",
+			 action_names[ev->action], "name", ev->name, "version",
+			 (json_int_t)ev->version, "digest", hex, "issuer", ev->issuer, "high_water",
+			 (json_int_t)ev->high_water);
+}
+
+int policy_event_record_new(uint32_t pcr, const struct ward_policy_event *ev,
+			    struct ward_evlog_record *ret)
+{
+	json_t *o = policy_event_json(ev);
+
+	if (!o)
+		return -EINVAL;
+	return event_record_new(pcr, WARD_POLICY_RECORD_NAME, o, ret);
+}
+
+int policy_event_from_record(const struct ward_evlog_record *r, struct ward_policy_event *ret,
+			     struct ward_diag *d)
+{
+	static const char *const keys[] = { "v", "action", "name", "version", "digest", "issuer",
+					    "high_water", NULL };
+	const char *const rec = WARD_POLICY_RECORD_NAME;
+	_cleanup_json_ json_t *o = NULL;
+	struct ward_policy_event ev = { 0 };
+	const uint8_t *buf;
+	const char *s;
+	uint32_t len;
+	size_t n;
+	int rc;
+
+	if ((rc = event_json(r, rec, keys, &o, &buf, &len, d)) < 0)
+		return rc;
+	if ((rc = json_req_string(o, "action", rec, &s, d)) < 0)
+		return rc;
+	for (ev.action = 0; ev.action < __WARD_POLICY_ACTION_MAX; ev.action++)
+		if (strcmp(s, action_names[ev.action]) == 0)
+			break;
+	if (ev.action == __WARD_POLICY_ACTION_MAX)
+		return diag_set(d, -EBADMSG, "%s: unknown action \"%s\"", rec, s);
+	if ((rc = copy_str_of(rec, o, "name", ev.name, sizeof(ev.name), d)) < 0 ||
+	    (rc = json_req_u64(o, "version", rec, &ev.version, d)) < 0 ||
+	    (rc = json_req_u64(o, "high_water", rec, &ev.high_water, d)) < 0 ||
+	    (rc = copy_str_of(rec, o, "issuer", ev.issuer, sizeof(ev.issuer), d)) < 0 ||
+	    (rc = json_req_string(o, "digest", rec, &s, d)) < 0)
+		return rc;
+	if (!key_id_ok(ev.issuer))
+		return diag_set(d, -EBADMSG, "%s: \"issuer\" must be a key id", rec);
+	if (strlen(s) != 64 || hex_decode(s, 64, ev.digest, sizeof(ev.digest), &n) < 0)
+		return diag_set(d, -EBADMSG, "%s: \"digest\" must be 64 hex digits", rec);
+	if ((rc = check_canonical(rec, policy_event_json(&ev), buf, len, d)) < 0)
 		return rc;
 	*ret = ev;
 	return 0;

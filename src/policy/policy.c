@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The allowlist policy document: strict parse, digest index, and the writer used by scan. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cleanup-ossl.h"
 #include "core/json.h"
 #include "ward/limits.h"
+#include "ward/manifest.h"
 #include "ward/policy.h"
 
 static int entry_cmp(const void *a, const void *b, void *size)
@@ -15,10 +17,14 @@ static int entry_cmp(const void *a, const void *b, void *size)
 		      ((const struct ward_policy_entry *)b)->digest, *(size_t *)size);
 }
 
-static int entry_cmp_path(const void *a, const void *b)
+/* By path, then digest: a path may carry several digests (a Keylime policy lists every
+ * version of a file it accepts). */
+static int entry_cmp_path(const void *a, const void *b, void *size)
 {
-	return strcmp(((const struct ward_policy_entry *)a)->path,
-		      ((const struct ward_policy_entry *)b)->path);
+	const struct ward_policy_entry *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : memcmp(x->digest, y->digest, *(size_t *)size);
 }
 
 void policy_free(struct ward_policy *p)
@@ -30,6 +36,12 @@ void policy_free(struct ward_policy *p)
 	for (size_t i = 0; i < p->domain.n_data_dirs; i++)
 		free(p->domain.data_dirs[i]);
 	free(p->domain.data_dirs);
+	for (size_t i = 0; i < p->domain.n_code_dirs; i++)
+		free(p->domain.code_dirs[i]);
+	free(p->domain.code_dirs);
+	for (size_t i = 0; i < p->domain.n_anon_exec; i++)
+		free(p->domain.anon_exec[i].path);
+	free(p->domain.anon_exec);
 	free(p->entries);
 	free(p->name);
 	free(p);
@@ -53,47 +65,227 @@ static bool data_dir_valid(const char *s)
 	return true;
 }
 
-static int parse_domain(json_t *o, struct ward_policy_domain *dom, struct ward_diag *d)
+static int parse_dirs(json_t *dirs, const char *key, char ***ret, size_t *ret_n,
+		      struct ward_diag *d)
 {
-	static const char *const keys[] = { "allow_anon_exec", "allow_wx_elf", "data_dirs", NULL };
-	json_t *v, *dirs;
+	json_t *v;
 	size_t i;
-	int r;
 
-	if (!json_is_object(o))
-		return diag_set(d, -EBADMSG, "policy: \"domain\" must be an object");
-	if ((r = json_only_keys(o, keys, "policy: domain", d)) < 0)
-		return r;
-	if ((v = json_object_get(o, "allow_anon_exec"))) {
-		if (!json_is_boolean(v))
-			return diag_set(d, -EBADMSG, "policy: domain.allow_anon_exec must be a boolean");
-		dom->allow_anon_exec = json_is_true(v);
-	}
-	if ((v = json_object_get(o, "allow_wx_elf"))) {
-		if (!json_is_boolean(v))
-			return diag_set(d, -EBADMSG, "policy: domain.allow_wx_elf must be a boolean");
-		dom->allow_wx_elf = json_is_true(v);
-	}
-	dirs = json_object_get(o, "data_dirs");
-	if (!dirs)
-		return 0;
 	if (!json_is_array(dirs))
-		return diag_set(d, -EBADMSG, "policy: domain.data_dirs must be an array");
+		return diag_set(d, -EBADMSG, "policy: domain.%s must be an array", key);
 	if (json_array_size(dirs) > WARD_POLICY_DATA_DIRS_MAX)
-		return diag_set(d, -E2BIG, "policy: more than %u data dirs", WARD_POLICY_DATA_DIRS_MAX);
-	dom->data_dirs = calloc(json_array_size(dirs) + 1, sizeof(char *));
-	if (!dom->data_dirs)
+		return diag_set(d, -E2BIG, "policy: domain.%s: more than %u dirs", key,
+				WARD_POLICY_DATA_DIRS_MAX);
+	*ret = calloc(json_array_size(dirs) + 1, sizeof(char *));
+	if (!*ret)
 		return -ENOMEM;
 	json_array_foreach(dirs, i, v) {
 		if (!json_is_string(v) || !data_dir_valid(json_string_value(v)))
 			return diag_set(d, -EBADMSG,
-					"policy: domain.data_dirs[%zu] must be an absolute, normalised "
-					"directory other than / (no trailing /, no . or .. parts)", i);
-		dom->data_dirs[dom->n_data_dirs] = strdup(json_string_value(v));
-		if (!dom->data_dirs[dom->n_data_dirs])
+					"policy: domain.%s[%zu] must be an absolute, normalised "
+					"directory other than / (no trailing /, no . or .. parts)", key, i);
+		(*ret)[*ret_n] = strdup(json_string_value(v));
+		if (!(*ret)[*ret_n])
 			return -ENOMEM;
-		dom->n_data_dirs++;
+		(*ret_n)++;
 	}
+	return 0;
+}
+
+static int digest_entry_cmp(const void *a, const void *b, void *size)
+{
+	return entry_cmp(a, b, size);
+}
+
+/* "anon_exec": [{"digest", "path"}...]: the executables allowed anonymous executable memory. */
+static int parse_anon_exec(json_t *arr, enum ward_hash_alg alg, struct ward_policy_domain *dom,
+			   struct ward_diag *d)
+{
+	static const char *const keys[] = { "digest", "path", NULL };
+	size_t i, dlen = hash_alg_size(alg);
+	json_t *e;
+	int r;
+
+	if (!json_is_array(arr))
+		return diag_set(d, -EBADMSG, "policy: domain.anon_exec must be an array");
+	if (json_array_size(arr) > WARD_POLICY_DATA_DIRS_MAX)
+		return diag_set(d, -E2BIG, "policy: domain.anon_exec: more than %u executables",
+				WARD_POLICY_DATA_DIRS_MAX);
+	dom->anon_exec = calloc(json_array_size(arr) + 1, sizeof(*dom->anon_exec));
+	if (!dom->anon_exec)
+		return -ENOMEM;
+	json_array_foreach(arr, i, e) {
+		char what[48];
+		const char *ds, *path;
+		struct ward_digest dg;
+
+		snprintf(what, sizeof(what), "policy: domain.anon_exec[%zu]", i);
+		if (!json_is_object(e))
+			return diag_set(d, -EBADMSG, "%s must be an object", what);
+		if ((r = json_only_keys(e, keys, what, d)) < 0 ||
+		    (r = json_req_string(e, "digest", what, &ds, d)) < 0 ||
+		    (r = json_req_string(e, "path", what, &path, d)) < 0)
+			return r;
+		if (measure_digest_parse(ds, &dg) < 0 || dg.alg != alg)
+			return diag_set(d, -EBADMSG, "%s: digest must be %s:<%zu lower-case hex digits>",
+					what, hash_alg_name(alg), 2 * dlen);
+		memcpy(dom->anon_exec[dom->n_anon_exec].digest, dg.bytes, dlen);
+		dom->anon_exec[dom->n_anon_exec].path = strdup(path);
+		if (!dom->anon_exec[dom->n_anon_exec].path)
+			return -ENOMEM;
+		dom->n_anon_exec++;
+	}
+	qsort_r(dom->anon_exec, dom->n_anon_exec, sizeof(*dom->anon_exec), digest_entry_cmp, &dlen);
+	for (i = 1; i < dom->n_anon_exec; i++)
+		if (memcmp(dom->anon_exec[i].digest, dom->anon_exec[i - 1].digest, dlen) == 0)
+			return diag_set(d, -EBADMSG, "policy: domain.anon_exec lists a digest twice");
+	return 0;
+}
+
+static int req_bool(json_t *o, const char *key, bool *ret, struct ward_diag *d)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return diag_set(d, -EBADMSG, "policy: domain.%s must be a boolean", key);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+static int parse_domain(json_t *o, enum ward_hash_alg alg, struct ward_policy_domain *dom,
+			struct ward_diag *d)
+{
+	static const char *const keys[] = { "anon_exec", "allow_wx_elf", "data_dirs", "code_dirs",
+					    "strict_code_mounts", "mode", NULL };
+	json_t *v;
+	int r;
+
+	if (!json_is_object(o))
+		return diag_set(d, -EBADMSG, "policy: \"domain\" must be an object");
+	if ((r = json_only_keys(o, keys, "policy: domain", d)) < 0 ||
+	    (r = req_bool(o, "allow_wx_elf", &dom->allow_wx_elf, d)) < 0 ||
+	    (r = req_bool(o, "strict_code_mounts", &dom->strict_code_mounts, d)) < 0)
+		return r;
+	if ((v = json_object_get(o, "mode"))) {
+		const char *m = json_is_string(v) ? json_string_value(v) : "";
+
+		if (strcmp(m, "enforce") && strcmp(m, "audit"))
+			return diag_set(d, -EBADMSG,
+					"policy: domain.mode must be \"enforce\" or \"audit\"");
+		dom->audit = strcmp(m, "audit") == 0;
+	}
+	if ((v = json_object_get(o, "anon_exec")) && (r = parse_anon_exec(v, alg, dom, d)) < 0)
+		return r;
+	if ((v = json_object_get(o, "data_dirs")) &&
+	    (r = parse_dirs(v, "data_dirs", &dom->data_dirs, &dom->n_data_dirs, d)) < 0)
+		return r;
+	if ((v = json_object_get(o, "code_dirs")) &&
+	    (r = parse_dirs(v, "code_dirs", &dom->code_dirs, &dom->n_code_dirs, d)) < 0)
+		return r;
+	if (dom->n_code_dirs > WARD_DOMAIN_CODE_MAX)
+		return diag_set(d, -E2BIG, "policy: domain.code_dirs: more than %d dirs",
+				WARD_DOMAIN_CODE_MAX);
+	return 0;
+}
+
+/* Sandbox defaults: the manifest's limits and their ranges (docs/sandbox-manifest.md). */
+static const struct sandbox_key {
+	const char *key;
+	uint64_t min, max;
+	size_t off;
+	bool wide;
+	unsigned bit;
+} sandbox_keys[] = {
+#define SB(k, lo, hi, f, wide, bit) { k, lo, hi, offsetof(struct ward_policy_sandbox, f), wide, bit }
+	SB("memory_mb", 16, 65536, memory_mb, false, WARD_MANIFEST_GIVEN_MEMORY),
+	SB("threads", 1, 1024, threads, false, WARD_MANIFEST_GIVEN_THREADS),
+	SB("cpu_percent", 1, 6400, cpu_percent, false, WARD_MANIFEST_GIVEN_CPU),
+	SB("timeout_s", 1, 3600, timeout_s, false, WARD_MANIFEST_GIVEN_TIMEOUT),
+	SB("scratch_mb", 0, 65536, scratch_mb, false, WARD_MANIFEST_GIVEN_SCRATCH),
+	SB("max_input_bytes", 0, 1ull << 32, max_input_bytes, true, WARD_MANIFEST_GIVEN_INPUT),
+	SB("max_output_bytes", 0, 1ull << 32, max_output_bytes, true, WARD_MANIFEST_GIVEN_OUTPUT),
+#undef SB
+};
+#define N_SANDBOX_KEYS (sizeof(sandbox_keys) / sizeof(sandbox_keys[0]))
+
+static int parse_sandbox(json_t *o, struct ward_policy_sandbox *sb, struct ward_diag *d)
+{
+	const char *keys[N_SANDBOX_KEYS + 1] = { NULL };
+	int r;
+
+	if (!json_is_object(o))
+		return diag_set(d, -EBADMSG, "policy: \"sandbox\" must be an object");
+	for (size_t i = 0; i < N_SANDBOX_KEYS; i++)
+		keys[i] = sandbox_keys[i].key;
+	if ((r = json_only_keys(o, keys, "policy: sandbox", d)) < 0)
+		return r;
+	for (size_t i = 0; i < N_SANDBOX_KEYS; i++) {
+		const struct sandbox_key *k = &sandbox_keys[i];
+		json_t *v = json_object_get(o, k->key);
+		json_int_t n;
+
+		if (!v)
+			continue;
+		n = json_is_integer(v) ? json_integer_value(v) : -1;
+		if (n < 0 || (uint64_t)n < k->min || (uint64_t)n > k->max)
+			return diag_set(d, -EBADMSG, "policy: sandbox.%s must be an integer in %llu..%llu",
+					k->key, (unsigned long long)k->min,
+					(unsigned long long)k->max);
+		if (k->wide)
+			*(uint64_t *)((char *)sb + k->off) = (uint64_t)n;
+		else
+			*(uint32_t *)((char *)sb + k->off) = (uint32_t)n;
+		sb->given |= k->bit;
+	}
+	return 0;
+}
+
+static bool key_id_valid(const char *s)
+{
+	if (strncmp(s, "ed25519:", 8) != 0 || strlen(s) != 8 + 64)
+		return false;
+	for (const char *c = s + 8; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return false;
+	return true;
+}
+
+static int parse_time(json_t *root, const char *key, bool *ret_has, int64_t *ret,
+		      struct ward_diag *d)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || rfc3339_parse(json_string_value(v), ret) < 0)
+		return diag_set(d, -EBADMSG,
+				"policy: \"%s\" must be an RFC 3339 time (e.g. 2026-01-31T00:00:00Z)",
+				key);
+	*ret_has = true;
+	return 0;
+}
+
+bool policy_anon_exec_allowed(const struct ward_policy *p, const char *alg, const uint8_t *digest,
+			      size_t len)
+{
+	size_t dlen = hash_alg_size(p->hash);
+
+	if (strcmp(alg, hash_alg_name(p->hash)) != 0 || len != dlen)
+		return false;
+	for (size_t i = 0; i < p->domain.n_anon_exec; i++)
+		if (memcmp(p->domain.anon_exec[i].digest, digest, dlen) == 0)
+			return true;
+	return false;
+}
+
+int policy_valid_at(const struct ward_policy *p, int64_t now)
+{
+	if (p->has_not_before && now < p->not_before)
+		return -ETIME;
+	if (p->has_not_after && now > p->not_after)
+		return -EKEYEXPIRED;
 	return 0;
 }
 
@@ -111,8 +303,9 @@ const char *policy_data_dir(const struct ward_policy *p, const char *path)
 
 int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struct ward_diag *d)
 {
-	static const char *const keys[] = { "ward_policy", "name", "version", "hash", "entries",
-					    "domain", NULL };
+	static const char *const keys[] = { "ward_policy", "name", "version", "issuer",
+					    "not_before", "not_after", "hash", "entries",
+					    "domain", "sandbox", NULL };
 	static const char *const entry_keys[] = { "digest", "path", NULL };
 	_cleanup_json_ json_t *root = NULL;
 	struct ward_policy *p = NULL;
@@ -138,6 +331,26 @@ int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struc
 		goto fail;
 	if (hash_alg_from_name(hash, &p->hash) < 0) {
 		r = diag_set(d, -EBADMSG, "policy: unknown hash \"%s\"", hash);
+		goto fail;
+	}
+	if (!*name || strlen(name) >= WARD_POLICY_NAME_MAX) {
+		r = diag_set(d, -EBADMSG, "policy: \"name\" must be 1..%d bytes",
+			     WARD_POLICY_NAME_MAX - 1);
+		goto fail;
+	}
+	if ((e = json_object_get(root, "issuer"))) {
+		if (!json_is_string(e) || !key_id_valid(json_string_value(e))) {
+			r = diag_set(d, -EBADMSG, "policy: \"issuer\" must be a key id: "
+						  "ed25519:<64 lower-case hex digits>");
+			goto fail;
+		}
+		snprintf(p->issuer, sizeof(p->issuer), "%s", json_string_value(e));
+	}
+	if ((r = parse_time(root, "not_before", &p->has_not_before, &p->not_before, d)) < 0 ||
+	    (r = parse_time(root, "not_after", &p->has_not_after, &p->not_after, d)) < 0)
+		goto fail;
+	if (p->has_not_before && p->has_not_after && p->not_after < p->not_before) {
+		r = diag_set(d, -EBADMSG, "policy: \"not_after\" is before \"not_before\"");
 		goto fail;
 	}
 	entries = json_object_get(root, "entries");
@@ -190,7 +403,10 @@ int policy_parse(const uint8_t *buf, size_t len, struct ward_policy **ret, struc
 	}
 	p->n_paths = p->n_entries;
 	if (json_object_get(root, "domain") &&
-	    (r = parse_domain(json_object_get(root, "domain"), &p->domain, d)) < 0)
+	    (r = parse_domain(json_object_get(root, "domain"), p->hash, &p->domain, d)) < 0)
+		goto fail;
+	if (json_object_get(root, "sandbox") &&
+	    (r = parse_sandbox(json_object_get(root, "sandbox"), &p->sandbox, d)) < 0)
 		goto fail;
 	/* Index by digest; several paths may share one (hard links, copies): keep the first. */
 	qsort_r(p->entries, p->n_entries, sizeof(*p->entries), entry_cmp, &dlen);
@@ -255,21 +471,110 @@ int policy_builder_add(struct ward_policy_builder *b, const uint8_t *digest, con
 	return 0;
 }
 
-int policy_builder_write(const struct ward_policy_builder *b, const char *name, uint64_t version,
+static json_t *dirs_json(char *const *dirs, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(dirs[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *policy_settings_json(const struct ward_policy *p)
+{
+	_cleanup_json_ json_t *root = NULL;
+	const struct ward_policy_domain *dom = &p->domain;
+	char t[32];
+
+	root = json_pack("{s:i, s:s, s:I}", "ward_policy", WARD_POLICY_FORMAT, "name", p->name,
+			 "version", (json_int_t)p->version);
+	if (!root)
+		return NULL;
+	if (p->issuer[0] && json_object_set_new(root, "issuer", json_string(p->issuer)) < 0)
+		return NULL;
+	if (p->has_not_before) {
+		rfc3339_format(p->not_before, t, sizeof(t));
+		if (json_object_set_new(root, "not_before", json_string(t)) < 0)
+			return NULL;
+	}
+	if (p->has_not_after) {
+		rfc3339_format(p->not_after, t, sizeof(t));
+		if (json_object_set_new(root, "not_after", json_string(t)) < 0)
+			return NULL;
+	}
+	if (json_object_set_new(root, "hash", json_string(hash_alg_name(p->hash))) < 0)
+		return NULL;
+	if (dom->n_anon_exec || dom->allow_wx_elf || dom->n_data_dirs || dom->n_code_dirs ||
+	    dom->strict_code_mounts || dom->audit) {
+		json_t *o = json_object(), *ae = json_array();
+		size_t dlen = hash_alg_size(p->hash);
+
+		if (!o || !ae || json_object_set_new(root, "domain", o) < 0) {
+			json_decref(ae);
+			return NULL;
+		}
+		if (json_object_set_new(o, "mode", json_string(dom->audit ? "audit" : "enforce")) < 0 ||
+		    json_object_set_new(o, "anon_exec", ae) < 0)
+			return NULL;
+		for (size_t i = 0; i < dom->n_anon_exec; i++) {
+			struct ward_digest dg = { .alg = p->hash };
+			char ds[WARD_DIGEST_STR_MAX];
+
+			memcpy(dg.bytes, dom->anon_exec[i].digest, dlen);
+			measure_digest_format(&dg, ds);
+			if (json_array_append_new(ae, json_pack("{s:s, s:s}", "digest", ds, "path",
+								dom->anon_exec[i].path ?
+									dom->anon_exec[i].path : "")) < 0)
+				return NULL;
+		}
+		if (json_object_set_new(o, "allow_wx_elf", json_boolean(dom->allow_wx_elf)) < 0 ||
+		    json_object_set_new(o, "data_dirs", dirs_json(dom->data_dirs, dom->n_data_dirs)) < 0 ||
+		    json_object_set_new(o, "code_dirs", dirs_json(dom->code_dirs, dom->n_code_dirs)) < 0 ||
+		    json_object_set_new(o, "strict_code_mounts",
+					json_boolean(dom->strict_code_mounts)) < 0)
+			return NULL;
+	}
+	{
+		json_t *o = json_object();
+
+		if (!o)
+			return NULL;
+		for (size_t i = 0; i < N_SANDBOX_KEYS; i++) {
+			const struct sandbox_key *k = &sandbox_keys[i];
+			uint64_t v = k->wide ? *(const uint64_t *)((const char *)&p->sandbox + k->off) :
+					       *(const uint32_t *)((const char *)&p->sandbox + k->off);
+			if ((p->sandbox.given & k->bit) && json_object_set_new(o, k->key, json_integer((json_int_t)v)) < 0) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		if (json_object_size(o) == 0)
+			json_decref(o);
+		else if (json_object_set_new(root, "sandbox", o) < 0)
+			return NULL;
+	}
+	return TAKE_PTR(root);
+}
+
+int policy_builder_write(struct ward_policy_builder *b, const struct ward_policy *settings,
 			 char **ret_text)
 {
-	_cleanup_json_ json_t *root = NULL, *arr = json_array();
+	_cleanup_json_ json_t *root = policy_settings_json(settings), *arr = json_array();
+	size_t dlen = b ? hash_alg_size(b->hash) : 0;
 	char *text;
 
-	if (!arr)
+	if (!root || !arr)
 		return -ENOMEM;
-	if (b->n)
-		qsort(b->entries, b->n, sizeof(*b->entries), entry_cmp_path);
-	for (size_t i = 0; i < b->n; i++) {
+	if (b && b->n)
+		qsort_r(b->entries, b->n, sizeof(*b->entries), entry_cmp_path, &dlen);
+	for (size_t i = 0; b && i < b->n; i++) {
 		struct ward_digest dg = { .alg = b->hash };
 		char ds[WARD_DIGEST_STR_MAX];
 
-		if (i > 0 && strcmp(b->entries[i].path, b->entries[i - 1].path) == 0)
+		if (i > 0 && entry_cmp_path(&b->entries[i], &b->entries[i - 1], &dlen) == 0)
 			continue;
 		memcpy(dg.bytes, b->entries[i].digest, hash_alg_size(b->hash));
 		measure_digest_format(&dg, ds);
@@ -277,27 +582,8 @@ int policy_builder_write(const struct ward_policy_builder *b, const char *name, 
 							 b->entries[i].path)) < 0)
 			return -ENOMEM;
 	}
-	root = json_pack("{s:i, s:s, s:I, s:s, s:O}", "ward_policy", WARD_POLICY_FORMAT, "name",
-			 name, "version", (json_int_t)version, "hash", hash_alg_name(b->hash),
-			 "entries", arr);
-	if (!root)
+	if (json_object_set(root, "entries", arr) < 0)
 		return -ENOMEM;
-	if (b->domain.allow_anon_exec || b->domain.allow_wx_elf || b->domain.n_data_dirs) {
-		json_t *dirs = json_array();
-
-		if (!dirs)
-			return -ENOMEM;
-		for (size_t i = 0; i < b->domain.n_data_dirs; i++)
-			if (json_array_append_new(dirs, json_string(b->domain.data_dirs[i])) < 0) {
-				json_decref(dirs);
-				return -ENOMEM;
-			}
-		if (json_object_set_new(root, "domain",
-					json_pack("{s:b, s:b, s:o}", "allow_anon_exec",
-						  b->domain.allow_anon_exec, "allow_wx_elf",
-						  b->domain.allow_wx_elf, "data_dirs", dirs)) < 0)
-			return -ENOMEM;
-	}
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;
@@ -322,9 +608,7 @@ void policy_builder_free(struct ward_policy_builder *b)
 
 static int settings_json(const struct ward_policy *p, char **ret)
 {
-	struct ward_policy_builder b = { .hash = p->hash, .domain = p->domain };
-
-	return policy_builder_write(&b, p->name, p->version, ret);
+	return policy_builder_write(NULL, p, ret);
 }
 
 int policy_index_encode(const struct ward_policy *p, uint8_t **ret_buf, size_t *ret_len)

@@ -375,6 +375,21 @@ static int parse_settings(json_t *root, struct ward_manifest *m, struct ward_dia
 	    (r = get_u32(root, "scratch_mb", 0, 65536, 16, &m->scratch_mb, d)) < 0 ||
 	    (r = get_u32(root, "pool", 0, 64, 2, &m->pool, d)) < 0)
 		return r;
+	{
+		static const struct { const char *key; unsigned bit; } given[] = {
+			{ "memory_mb", WARD_MANIFEST_GIVEN_MEMORY },
+			{ "threads", WARD_MANIFEST_GIVEN_THREADS },
+			{ "cpu_percent", WARD_MANIFEST_GIVEN_CPU },
+			{ "timeout_s", WARD_MANIFEST_GIVEN_TIMEOUT },
+			{ "max_input_bytes", WARD_MANIFEST_GIVEN_INPUT },
+			{ "max_output_bytes", WARD_MANIFEST_GIVEN_OUTPUT },
+			{ "scratch_mb", WARD_MANIFEST_GIVEN_SCRATCH },
+		};
+
+		for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+			if (json_object_get(root, given[i].key))
+				m->given |= given[i].bit;
+	}
 	/* /tmp is a tmpfs charged to the sandbox's memory: a larger one could never be filled. */
 	if (m->scratch_mb > m->memory_mb)
 		return diag_set(d, -EINVAL, "scratch_mb: %u is above memory_mb (%u)", m->scratch_mb,

@@ -39,6 +39,7 @@ static const char *const status_names[__WARD_SANDBOX_STATUS_MAX] = {
 	[WARD_SANDBOX_MEMORY] = "memory-limit",
 	[WARD_SANDBOX_UNAVAILABLE] = "unavailable",
 	[WARD_SANDBOX_DISCONNECTED] = "disconnected",
+	[WARD_SANDBOX_POLICY_CHANGED] = "policy-changed",
 };
 
 const char *sandbox_status_name(enum ward_sandbox_status s)
@@ -799,6 +800,18 @@ static void finish(struct run *ru, int status, uint64_t oom_kills, uint64_t deni
 		ru->o->respond(ru->o->respond_ud, res);
 }
 
+static void on_policy(void *ud, struct ward_domain_ctl *ctl, const struct ward_policy *p,
+		      bool active, const char *error)
+{
+	struct run *ru = ud;
+
+	(void)p;
+	(void)active;
+	(void)error;
+	fail_with(ru, ctl, WARD_SANDBOX_POLICY_CHANGED,
+		  "the installed policy changed during the request: a sandbox runs under one policy");
+}
+
 static void on_end(void *ud, struct ward_domain_ctl *ctl, int status)
 {
 	struct run *ru = ud;
@@ -888,6 +901,10 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		.stats = &stats,
 		.sandbox = &sb,
 		.on_decision = on_decision,
+		.on_policy = on_policy,
+		.pref = svc->pref,
+		.policy_revoked = svc->policy_revoked,
+		.follow_policy = o->follow_policy && svc->pref.installed,
 		.userdata = &ru,
 	};
 	r = domain_run(&spec, o->st, &status, NULL, d);

@@ -347,9 +347,36 @@ static int check_host(const struct ward_manifest *m, struct ward_diag *d)
 	return sandbox_host_check(d);
 }
 
+/* The policy's sandbox defaults for the limits the manifest leaves out. */
+static int apply_defaults(struct ward_manifest *m, const struct ward_policy_sandbox *def,
+			  struct ward_diag *d)
+{
+	unsigned take = def->given & ~m->given;
+
+	if (take & WARD_MANIFEST_GIVEN_MEMORY)
+		m->memory_mb = def->memory_mb;
+	if (take & WARD_MANIFEST_GIVEN_THREADS)
+		m->threads = def->threads;
+	if (take & WARD_MANIFEST_GIVEN_CPU)
+		m->cpu_percent = def->cpu_percent;
+	if (take & WARD_MANIFEST_GIVEN_TIMEOUT)
+		m->timeout_s = def->timeout_s;
+	if (take & WARD_MANIFEST_GIVEN_INPUT)
+		m->max_input_bytes = def->max_input_bytes;
+	if (take & WARD_MANIFEST_GIVEN_OUTPUT)
+		m->max_output_bytes = def->max_output_bytes;
+	if (take & WARD_MANIFEST_GIVEN_SCRATCH)
+		m->scratch_mb = def->scratch_mb;
+	if (m->scratch_mb > m->memory_mb)
+		return diag_set(d, -EINVAL, "with the policy's sandbox defaults, scratch_mb (%u) is "
+					    "above memory_mb (%u)", m->scratch_mb, m->memory_mb);
+	return 0;
+}
+
 int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest *m,
 			 enum ward_domain_mode mode, const struct ward_policy *policy,
-			 struct ward_state *st, struct ward_diag *d)
+			 const struct ward_policy_ref *pref, struct ward_state *st,
+			 struct ward_diag *d)
 {
 	struct ward_sandbox_service s = { .m = m, .mode = mode, .policy = policy };
 	struct ward_service_event ev = { 0 };
@@ -358,6 +385,10 @@ int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest 
 
 	if (mode != WARD_MODE_MEASURE && !policy)
 		return diag_set(d, -EINVAL, "enforce and audit mode need a policy");
+	if (policy && (r = apply_defaults(m, &policy->sandbox, d)) < 0)
+		return r;
+	if (pref)
+		s.pref = *pref;
 	if ((r = check_host(m, d)) < 0)
 		return r;
 	snprintf(s.domain, sizeof(s.domain), "svc:%s", m->name);
@@ -378,7 +409,8 @@ int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest 
 		ev.has_policy = true;
 		snprintf(ev.policy_name, sizeof(ev.policy_name), "%s", policy->name);
 		ev.policy_version = policy->version;
-		ev.anon_exec = policy->domain.allow_anon_exec;
+		ev.pref = s.pref;
+		ev.anon_exec = policy->domain.n_anon_exec > 0;
 		ev.wx_elf = policy->domain.allow_wx_elf;
 	}
 	r = service_event_record_new(st->pcr, &ev, &rec);

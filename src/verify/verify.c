@@ -335,6 +335,72 @@ static bool paired_with_decision(const struct ward_evlog_record *rec,
 }
 
 /* Every measured object must be in the reference values; decisions are counted. */
+/* Does a policy that governs code meet the options' requirements? Else one reason. */
+static int policy_meets(struct ward_verify_result *res, const struct ward_verify_opts *o,
+			uint64_t index, const char *what, const char *name, uint64_t version,
+			const char *issuer)
+{
+	if (!o->check_min_version && !o->policy_issuer)
+		return 0;
+	if (o->check_min_version && version < o->min_policy_version) {
+		res->policy_req_ok = false;
+		return add_reason(res, "record %llu: %s policy '%s' version %llu, older than the "
+				       "minimum %llu", (unsigned long long)index, what, name,
+				  (unsigned long long)version,
+				  (unsigned long long)o->min_policy_version);
+	}
+	if (o->policy_issuer && strcmp(issuer, o->policy_issuer) != 0) {
+		res->policy_req_ok = false;
+		return add_reason(res, issuer[0] ? "record %llu: %s policy '%s' version %llu, signed "
+						   "by %s, not by the required issuer" :
+						   "record %llu: %s policy '%s' version %llu, which is "
+						   "unsigned%s",
+				  (unsigned long long)index, what, name, (unsigned long long)version,
+				  issuer);
+	}
+	return 0;
+}
+
+/* A domain or service record: its own policy file is checked now; one that follows the
+ * installed policy tells what was installed when it started. */
+static int note_governing(struct ward_verify_result *res, const struct ward_verify_opts *o,
+			  uint64_t index, const char *what, const char *mode, bool has_policy,
+			  const char *name, uint64_t version, const struct ward_policy_ref *ref)
+{
+	if (!has_policy) {
+		if (!o->check_min_version && !o->policy_issuer)
+			return 0;
+		res->policy_req_ok = false;
+		return add_reason(res, "record %llu: %s ran %s, without a policy",
+				  (unsigned long long)index, what,
+				  strcmp(mode, "measure") == 0 ? "measure-only" : mode);
+	}
+	if (!ref->installed)
+	{
+		char subj[128];
+
+		snprintf(subj, sizeof(subj), "%s ran under", what);
+		return policy_meets(res, o, index, subj, name, version, ref->issuer);
+	}
+	if (!res->installed.known || !res->installed.from_transition ||
+	    res->installed.record < index) {
+		struct ward_verify_installed *in = &res->installed;
+
+		/* Without a later transition in the evidence, this is what was installed. */
+		if (!in->from_transition) {
+			in->known = true;
+			in->revoked = strncmp(name, "revoked:", 8) == 0;
+			in->record = index;
+			snprintf(in->name, sizeof(in->name), "%s", name);
+			in->version = version;
+			memcpy(in->digest, ref->digest, 32);
+			snprintf(in->issuer, sizeof(in->issuer), "%s", ref->issuer);
+		}
+	}
+	res->installed_followed = true;
+	return 0;
+}
+
 static int check_objects(struct ward_verify_result *res, const struct ward_verify_opts *o,
 			 struct ward_diag *d)
 {
@@ -345,6 +411,7 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 	int r;
 
 	res->policy_ok = true;
+	res->policy_req_ok = true;
 	res->manifest_ok = !o->manifest_digest;
 	r = 0;
 	for (size_t i = 0; i < res->log.n; i++) {
@@ -401,6 +468,15 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 				goto out;
 			if ((r = service_add(res, &by_name, sev.service, &sv)) < 0)
 				goto out;
+			{
+				char what[64];
+
+				snprintf(what, sizeof(what), "service '%s'", sev.service);
+				if ((r = note_governing(res, o, index, what, sev.mode, sev.has_policy,
+							sev.policy_name, sev.policy_version,
+							&sev.pref)) < 0)
+					goto out;
+			}
 			sv->has_record = true;
 			sv->record = index;
 			sv->ev = sev;
@@ -421,6 +497,15 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 			if (r == -ENOMEM)
 				goto out;
 			if (r == 0) {
+				char what[96];
+
+				snprintf(what, sizeof(what), "domain %s", ev.domain);
+				r = note_governing(res, o, index, what, ev.mode, ev.has_policy,
+						   ev.policy_name, ev.policy_version, &ev.pref);
+				if (r < 0) {
+					domain_event_free(&ev);
+					goto out;
+				}
 				res->domains++;
 				res->domains_enforce += strcmp(ev.mode, "enforce") == 0;
 				res->domains_audit += strcmp(ev.mode, "audit") == 0;
@@ -429,6 +514,29 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 				res->domains_wx_elf += ev.wx_elf;
 				res->domains_data_dirs += ev.n_data_dirs > 0;
 				domain_event_free(&ev);
+				continue;
+			}
+			if (r != -ENOENT) {
+				diag_prefix(d, "record %zu: ", (size_t)index);
+				goto out;
+			}
+		}
+		{
+			struct ward_policy_event pev;
+
+			r = policy_event_from_record(rec, &pev, d);
+			if (r == 0) {
+				struct ward_verify_installed *in = &res->installed;
+
+				res->policy_transitions++;
+				*in = (struct ward_verify_installed){
+					.known = true, .from_transition = true, .record = index,
+					.revoked = pev.action == WARD_POLICY_REVOKE,
+					.version = pev.version,
+				};
+				snprintf(in->name, sizeof(in->name), "%s", pev.name);
+				memcpy(in->digest, pev.digest, 32);
+				snprintf(in->issuer, sizeof(in->issuer), "%s", pev.issuer);
 				continue;
 			}
 			if (r != -ENOENT) {
@@ -483,6 +591,30 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 			       res->n_unknown, res->n_unknown == 1 ? " is" : "s are", u->path,
 			       u->digest);
 		if (r < 0)
+			goto out;
+	}
+	if ((o->check_min_version || o->policy_issuer) &&
+	    (res->installed_followed || res->policy_transitions)) {
+		const struct ward_verify_installed *in = &res->installed;
+
+		if (in->revoked) {
+			res->policy_req_ok = false;
+			r = add_reason(res, "record %llu: the installed policy '%s' version %llu was "
+					    "revoked: no policy is active",
+				       (unsigned long long)in->record, in->name,
+				       (unsigned long long)in->version);
+		} else {
+			r = policy_meets(res, o, in->record, "the installed policy is", in->name,
+					 in->version, in->issuer);
+		}
+		if (r < 0)
+			goto out;
+	}
+	if ((o->check_min_version || o->policy_issuer) && res->policy_req_ok && !res->domains &&
+	    !res->n_services && !res->policy_transitions) {
+		res->policy_req_ok = false;
+		if ((r = add_reason(res, "the evidence names no policy: no domain, service or policy "
+					 "transition in its records")) < 0)
 			goto out;
 	}
 	if (!res->manifest_ok) {

@@ -38,7 +38,7 @@ adv_init() {
 	adv_policy "$P" "$A"
 }
 
-# adv_policy OUT [--data-dir D]... [--allow-anon-exec] [--allow-wx-elf] [--] PATH...: OUT lists
+# adv_policy OUT [--data-dir D]... [--anon-exec FILE]... [--allow-wx-elf] [--] PATH...: OUT lists
 # everything usr_policy lists, plus each PATH (a file, or every regular file below a dir,
 # symlinks not followed), and carries the given domain settings (make_policy). Name "adv",
 # version 1.

@@ -28,11 +28,13 @@ domain_state() {
 }
 
 # make_policy OUT [--from POLICY]... [--name NAME] [--version N] [--data-dir D]...
-#             [--allow-anon-exec] [--allow-wx-elf] [--] PATH...
+#             [--anon-exec FILE]... [--allow-wx-elf] [--] PATH...
 # OUT: one allowlist holding the entries of every POLICY and one for each PATH (a file, or every
 # regular file below a dir, symlinks not followed), one entry per path (the last given), paths
 # sorted as 'ward policy scan' writes them. Its other fields are the first POLICY's, NAME and N
-# replacing its name and version; any of --data-dir, --allow-* gives it those domain settings.
+# replacing its name and version; any of --data-dir, --anon-exec, --allow-wx-elf gives it those
+# domain settings (each --anon-exec FILE is listed in domain.anon_exec by its digest, and is an
+# entry as well, as 'ward policy scan --anon-exec' writes it).
 make_policy() {
 	local out=$1
 	shift
@@ -41,7 +43,7 @@ import hashlib, json, os, sys
 
 out, args = sys.argv[1], sys.argv[2:]
 froms, paths, meta = [], [], {}
-dom = {"allow_anon_exec": False, "allow_wx_elf": False, "data_dirs": []}
+dom = {"anon_exec": [], "allow_wx_elf": False, "data_dirs": []}
 while args:
     a = args.pop(0)
     if a == "--from":
@@ -52,8 +54,12 @@ while args:
         meta["version"] = int(args.pop(0))
     elif a == "--data-dir":
         dom["data_dirs"].append(args.pop(0))
-    elif a == "--allow-anon-exec":
-        dom["allow_anon_exec"] = True
+    elif a == "--anon-exec":
+        f = args.pop(0)
+        paths.append(f)
+        with open(f, "rb") as fh:
+            dom["anon_exec"].append({"digest": "sha256:" + hashlib.sha256(fh.read()).hexdigest(),
+                                     "path": f})
     elif a == "--allow-wx-elf":
         dom["allow_wx_elf"] = True
     elif a == "--":
@@ -85,7 +91,7 @@ for p in paths:
             ents[f] = {"digest": "sha256:" + hashlib.sha256(fh.read()).hexdigest(), "path": f}
 m["entries"] = [ents[k] for k in sorted(ents)]
 m.update(meta)
-if dom["allow_anon_exec"] or dom["allow_wx_elf"] or dom["data_dirs"]:
+if dom["anon_exec"] or dom["allow_wx_elf"] or dom["data_dirs"]:
     m["domain"] = dom
 with open(out + ".tmp", "w") as fh:
     json.dump(m, fh, separators=(",", ":"))

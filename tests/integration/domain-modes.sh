@@ -49,7 +49,7 @@ H_X=$(sha256_file "$CD/xstack")
 section "measure-only (no --policy): unlisted code runs, and is measured and recorded"
 expect_run 0 "measure-only: an unlisted binary in a --code dir" "${RUN[@]}" --code "$CD" -- "$CD/uecho" ran-measure
 expect_stdout_match '^ran-measure$' "measure-only: it ran"
-expect_stderr_match '^ward: no policy: the domain is measure-only' "measure-only: says so"
+expect_stderr_match '^ward: no policy \(none given, none installed\): the domain is measure-only' "measure-only: says so"
 expect_stderr_nomatch 'denied|audit' "measure-only: no denial, no audit finding"
 expect_eq "$(logq "$S" '(d["rec"]["mode"], d["rec"]["code"], "policy" in d["rec"], d["rec"]["anon_exec"], d["rec"]["wx_elf"])')" \
 	"('measure', ['/usr', '$CD'], False, False, False)" "measure-only: the ward-domain record (mode, code dirs, no policy)"

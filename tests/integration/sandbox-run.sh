@@ -96,7 +96,7 @@ expect_stderr_line "ward: sandbox: unknown command 'frob' (run, call)" "sandbox 
 M=$(put upper '{"name": "upper", "argv": ["/usr/bin/tr", "a-z", "A-Z"]}')
 expect_rc 2 "sandbox run: a stray argument" "$WARD" --state-dir "$S" sandbox run --manifest "$M" extra
 expect_rc 2 "sandbox run: --audit without --policy" "$WARD" --state-dir "$S" sandbox run --audit --manifest "$M"
-expect_stderr_line "ward: --audit needs --policy" "--audit alone: says so"
+expect_stderr_line "ward: --audit needs a policy (--policy FILE or an installed one)" "--audit alone: says so"
 expect_rc 2 "sandbox run: a manifest that does not exist" "$WARD" --state-dir "$S" sandbox run --manifest "$T/none.json"
 expect_stderr_line "ward: $T/none.json: No such file or directory" "missing manifest: names it"
 expect_nothing_recorded "$n0" "usage errors"

@@ -40,7 +40,7 @@ REQ = struct.Struct("<8sIIQ")  # magic, name_len, flags, input_len: 24 bytes
 RESP = struct.Struct("<8sIiIIQQ")  # magic, status, exit_status, msg_len, flags, output, stderr
 assert REQ.size == 24 and RESP.size == 40
 STATUS = ["ok", "bad-request", "unknown-service", "input-too-large", "output-too-large",
-          "timeout", "failed", "memory-limit", "unavailable", "disconnected"]
+          "timeout", "failed", "memory-limit", "unavailable", "disconnected", "policy-changed"]
 READ_TIMEOUT_S = 60
 
 

@@ -14,6 +14,8 @@
 #define HEX1 "0000000000000000000000000000000000000000000000000000000000000001"
 #define POLICY_HEAD "{\"ward_policy\":1,\"name\":\"p\",\"version\":7,\"hash\":\"sha256\","
 #define ENTRY1 "\"entries\":[{\"digest\":\"sha256:" HEX1 "\",\"path\":\"/usr/bin/x\"}]"
+#define HEX2 "0000000000000000000000000000000000000000000000000000000000000002"
+#define ANON1 "{\"digest\":\"sha256:" HEX1 "\",\"path\":\"/usr/bin/x\"}"
 
 static struct ward_policy *load(const char *text)
 {
@@ -33,10 +35,22 @@ static void test_domain_settings_table(void **state)
 		const char *msg;
 	} rows[] = {
 		{ "{}", 0, "" },
-		{ "{\"allow_anon_exec\":true,\"allow_wx_elf\":false,\"data_dirs\":[\"/usr/share\"]}", 0, "" },
+		{ "{\"anon_exec\":[" ANON1 "],\"allow_wx_elf\":false,\"data_dirs\":[\"/usr/share\"]}", 0,
+		  "" },
 		{ "[]", -EBADMSG, "must be an object" },
 		{ "{\"jit\":true}", -EBADMSG, "unknown key \"jit\"" },
-		{ "{\"allow_anon_exec\":1}", -EBADMSG, "allow_anon_exec must be a boolean" },
+		{ "{\"allow_anon_exec\":true}", -EBADMSG, "unknown key \"allow_anon_exec\"" },
+		{ "{\"anon_exec\":true}", -EBADMSG, "anon_exec must be an array" },
+		{ "{\"anon_exec\":[\"/usr/bin/x\"]}", -EBADMSG, "anon_exec[0] must be an object" },
+		{ "{\"anon_exec\":[{\"digest\":\"sha256:" HEX1 "\"}]}", -EBADMSG,
+		  "anon_exec[0]: \"path\" must be a string" },
+		{ "{\"anon_exec\":[{\"digest\":\"sha256:01\",\"path\":\"/x\"}]}", -EBADMSG,
+		  "anon_exec[0]: digest must be sha256:" },
+		{ "{\"anon_exec\":[{\"digest\":\"sha1:" HEX1 "\",\"path\":\"/x\"}]}", -EBADMSG,
+		  "anon_exec[0]: digest must be sha256:" },
+		{ "{\"anon_exec\":[" ANON1 ",{\"digest\":\"sha256:" HEX1 "\",\"path\":\"/y\",\"x\":1}]}",
+		  -EBADMSG, "anon_exec[1]: unknown key \"x\"" },
+		{ "{\"anon_exec\":[" ANON1 "," ANON1 "]}", -EBADMSG, "lists a digest twice" },
 		{ "{\"allow_wx_elf\":\"yes\"}", -EBADMSG, "allow_wx_elf must be a boolean" },
 		{ "{\"data_dirs\":\"/usr\"}", -EBADMSG, "must be an array" },
 		{ "{\"data_dirs\":[\"/\"]}", -EBADMSG, "data_dirs[0]" },
@@ -76,21 +90,44 @@ static void test_data_dir_match(void **state)
 	policy_free(p);
 }
 
+static void test_anon_exec_lookup(void **state)
+{
+	struct ward_policy *p = load(POLICY_HEAD ENTRY1 ",\"domain\":{\"anon_exec\":[{\"digest\":"
+				     "\"sha256:" HEX2 "\",\"path\":\"/usr/bin/b\"}," ANON1 "]}}");
+	uint8_t one[32] = { [31] = 1 }, two[32] = { [31] = 2 }, three[32] = { [31] = 3 };
+
+	assert_int_equal(p->domain.n_anon_exec, 2);
+	assert_true(policy_anon_exec_allowed(p, "sha256", one, 32));
+	assert_true(policy_anon_exec_allowed(p, "sha256", two, 32));
+	assert_false(policy_anon_exec_allowed(p, "sha256", three, 32));
+	/* another algorithm or length never matches */
+	assert_false(policy_anon_exec_allowed(p, "sha384", one, 32));
+	assert_false(policy_anon_exec_allowed(p, "sha256", one, 31));
+	policy_free(p);
+	/* no anon_exec: nobody */
+	p = load(POLICY_HEAD ENTRY1 "}");
+	assert_int_equal(p->domain.n_anon_exec, 0);
+	assert_false(policy_anon_exec_allowed(p, "sha256", one, 32));
+	policy_free(p);
+}
+
 static void test_builder_domain_roundtrip(void **state)
 {
 	struct ward_policy_builder b = { .hash = WARD_HASH_SHA256 };
 	char *dirs[] = { "/usr/share", "/usr/lib/python3" };
 	uint8_t dg[32] = { 1 };
+	struct ward_policy_entry jit[1] = { { .digest = { 1 }, .path = "/usr/bin/a" } };
+	struct ward_policy s = { .name = "n", .version = 3, .hash = WARD_HASH_SHA256,
+				 .domain = { .anon_exec = jit, .n_anon_exec = 1, .data_dirs = dirs,
+					     .n_data_dirs = 2 } };
 	struct ward_policy *p;
 	char *text = NULL;
 
-	b.domain.allow_anon_exec = true;
-	b.domain.data_dirs = dirs;
-	b.domain.n_data_dirs = 2;
 	assert_int_equal(policy_builder_add(&b, dg, "/usr/bin/a"), 0);
-	assert_int_equal(policy_builder_write(&b, "n", 3, &text), 0);
+	assert_int_equal(policy_builder_write(&b, &s, &text), 0);
 	p = load(text);
-	assert_true(p->domain.allow_anon_exec);
+	assert_int_equal(p->domain.n_anon_exec, 1);
+	assert_true(policy_anon_exec_allowed(p, "sha256", dg, 32));
 	assert_false(p->domain.allow_wx_elf);
 	assert_int_equal(p->domain.n_data_dirs, 2);
 	assert_string_equal(p->domain.data_dirs[1], "/usr/lib/python3");
@@ -101,7 +138,9 @@ static void test_builder_domain_roundtrip(void **state)
 	/* Without settings the document has no "domain" key (format unchanged). */
 	b = (struct ward_policy_builder){ .hash = WARD_HASH_SHA256 };
 	assert_int_equal(policy_builder_add(&b, dg, "/usr/bin/a"), 0);
-	assert_int_equal(policy_builder_write(&b, "n", 3, &text), 0);
+	assert_int_equal(policy_builder_write(&b, &(struct ward_policy){ .name = "n", .version = 3,
+									  .hash = WARD_HASH_SHA256 },
+					      &text), 0);
 	assert_null(strstr(text, "domain"));
 	free(text);
 	policy_builder_free(&b);
@@ -273,6 +312,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_domain_settings_table),
 		cmocka_unit_test(test_data_dir_match),
+		cmocka_unit_test(test_anon_exec_lookup),
 		cmocka_unit_test(test_builder_domain_roundtrip),
 		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_domain_record_roundtrip),

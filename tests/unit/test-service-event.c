@@ -13,6 +13,9 @@
 #include "ward/verify.h"
 
 #define HEX64 "00112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210"
+#define KEYID "ed25519:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+/* The rest of a full policy reference after "policy":{ ... in canonical (sorted) order. */
+#define PREF_HEAD "\"digest\":\"" HEX64 "\",\"issuer\":\"" KEYID "\","
 
 static const uint8_t nonce[] = { 0x5e, 0x41, 0x1c, 0xe0 };
 
@@ -21,10 +24,12 @@ static struct ward_service_event sample(void)
 	struct ward_service_event ev = { .service = "upper", .domain = "svc:upper",
 					 .mode = "enforce", .has_policy = true,
 					 .policy_name = "usr", .policy_version = 7,
+					 .pref = { .issuer = KEYID, .installed = true },
 					 .wx_elf = true };
 	size_t n;
 
 	assert_int_equal(hex_decode(HEX64, 64, ev.manifest_digest, 32, &n), 0);
+	assert_int_equal(hex_decode(HEX64, 64, ev.pref.digest, 32, &n), 0);
 	return ev;
 }
 
@@ -39,6 +44,9 @@ static void assert_same_event(const struct ward_service_event *a,
 	if (a->has_policy) {
 		assert_string_equal(a->policy_name, b->policy_name);
 		assert_int_equal(a->policy_version, b->policy_version);
+		assert_memory_equal(a->pref.digest, b->pref.digest, 32);
+		assert_string_equal(a->pref.issuer, b->pref.issuer);
+		assert_int_equal(a->pref.installed, b->pref.installed);
 	}
 	assert_int_equal(a->anon_exec, b->anon_exec);
 	assert_int_equal(a->wx_elf, b->wx_elf);
@@ -49,7 +57,8 @@ static void test_roundtrip_canonical(void **state)
 {
 	static const char want[] =
 		"{\"anon_exec\":false,\"domain\":\"svc:upper\",\"manifest\":\"" HEX64 "\","
-		"\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":7},"
+		"\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		"\"source\":\"installed\",\"version\":7},"
 		"\"service\":\"upper\",\"v\":1,\"wx_elf\":true}";
 	struct ward_service_event ev = sample(), back;
 	struct ward_evlog_record rec = { 0 };
@@ -231,28 +240,55 @@ static void test_malformed_table(void **state)
 		  "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01\",\"manifest\":\"" HEX64
 		  POST,
 		  "\"domain\" too long" },
-		/* The policy: an object of name and version, nothing more. */
+		/* The policy: name, version, digest, issuer (a key id or null), source. */
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":\"usr\",\"service\":\"s\",\"v\":1,"
 		      "\"wx_elf\":false}",
 		  "policy" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\"},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		      "\"source\":\"file\"},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
 		  "\"version\"" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"version\":1},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
-		  "\"name\"" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":-1},"
-		      "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
-		  "\"version\"" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":"
-		      "9223372036854775808},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
-		  "ward-service" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"extra\":0,\"name\":\"usr\","
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"source\":\"file\","
 		      "\"version\":1},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		  "\"name\"" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		      "\"source\":\"file\",\"version\":-1},\"service\":\"s\",\"v\":1,"
+		      "\"wx_elf\":false}",
+		  "\"version\"" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		      "\"source\":\"file\",\"version\":9223372036854775808},\"service\":\"s\","
+		      "\"v\":1,\"wx_elf\":false}",
+		  "ward-service" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"extra\":0,"
+		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
+		      "\"v\":1,\"wx_elf\":false}",
 		  "unknown key \"extra\"" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"version\":1,\"name\":\"usr\"},"
-		      "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		      "\"version\":1,\"source\":\"file\"},\"service\":\"s\",\"v\":1,"
+		      "\"wx_elf\":false}",
 		  "canonical" },
+		/* The policy's file digest: 64 hex digits. */
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"issuer\":null,\"name\":\"usr\","
+		      "\"source\":\"file\",\"version\":1},\"service\":\"s\",\"v\":1,"
+		      "\"wx_elf\":false}",
+		  "\"digest\"" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"0011\",\"issuer\":null,"
+		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
+		      "\"v\":1,\"wx_elf\":false}",
+		  "64 hex digits" },
+		/* The issuer: a key id, or null for an unsigned file; never absent. */
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"" HEX64 "\","
+		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
+		      "\"v\":1,\"wx_elf\":false}",
+		  "\"issuer\" must be a key id or null" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"" HEX64 "\","
+		      "\"issuer\":\"rsa:00\",\"name\":\"usr\",\"source\":\"file\",\"version\":1},"
+		      "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		  "\"issuer\" must be a key id or null" },
+		/* The source: installed or file. */
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
+		      "\"source\":\"cli\",\"version\":1},\"service\":\"s\",\"v\":1,"
+		      "\"wx_elf\":false}",
+		  "\"source\" must be installed or file" },
 	};
 #undef PRE
 #undef POST

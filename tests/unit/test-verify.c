@@ -227,7 +227,7 @@ static void test_policy_and_decisions(void **state)
 		hash_buf(WARD_HASH_SHA256, path, strlen(path), dg);
 		assert_int_equal(policy_builder_add(&b, dg, path), 0);
 	}
-	assert_int_equal(policy_builder_write(&b, "t", 1, &text), 0);
+	assert_int_equal(policy_builder_write(&b, &(struct ward_policy){ .name = "t", .version = 1, .hash = WARD_HASH_SHA256 }, &text), 0);
 	policy_builder_free(&b);
 	assert_int_equal(policy_parse((uint8_t *)text, strlen(text), &pol, &d), 0);
 
