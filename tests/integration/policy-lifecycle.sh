@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/domain-lib.sh"
 # shellcheck source-path=SCRIPTDIR source=wardd-lib.sh
 . "$(dirname "$0")/wardd-lib.sh"
-require_cmd openssl jq timeout truncate
+require_cmd openssl jq timeout truncate pgrep
 
 BASE=$(usr_policy) || {
 	fail "usr_policy: ward policy scan /usr"
@@ -313,5 +313,27 @@ if wardd_start wd "$SVC"; then
 else
 	fail "wardd did not start"
 fi
+
+section "a one-shot sandbox lives under one policy"
+# The service reads two lines; the client sends one and holds its stdin open, so the request
+# stays open until the test installs w3. Whether the switch finds the sandbox warming up or
+# active, the request fails with policy-changed and returns no result.
+mkpol "$T/w3.json" 3 && sign "$T/w3.json"
+manifest "$T/slow.json" '{"name": "slow", "argv": ["/usr/bin/dash", "-c", "read x; read y; echo late $x"], "timeout_s": 60}'
+mkfifo "$T/slow.fifo"
+timeout 120 "$WARD" --state-dir "$WS" sandbox run --manifest "$T/slow.json" <"$T/slow.fifo" \
+	>"$T/slow.out" 2>"$T/slow.err" &
+SB=$!
+exec 7>"$T/slow.fifo"
+printf 'input\n' >&7
+t=$((SECONDS + DEADLINE_S))
+until pgrep -f '^/usr/bin/dash -c read x; read y' >/dev/null || ((SECONDS > t)); do sleep 0.05; done
+expect_rc 0 "install w3 while the request is open" "$WARD" --state-dir "$WS" policy install "$T/w3.json"
+RC=0
+wait "$SB" || RC=$?
+exec 7>&-
+expect_eq "$RC" 1 "the request failed (exit 1)"
+expect_eq "$(cat "$T/slow.err")" "ward: sandbox: policy-changed: the installed policy changed during the request: a sandbox runs under one policy" "... with policy-changed"
+expect_eq "$(cat "$T/slow.out")" "" "... and no result"
 
 finish
