@@ -98,6 +98,13 @@ int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, ui
 int state_load_policy(struct ward_state *s, const uint8_t *buf, size_t len,
 		      struct ward_policy **ret, struct ward_diag *d);
 
+/**
+ * state_cache_policy_index() - write the index of @p (parsed from a file whose sha256 is
+ * @p->file_digest) to the state's policy index cache, so the next state_load_policy() of that
+ * file is fast. Return: 0 or -errno (the cache is best effort).
+ */
+int state_cache_policy_index(struct ward_state *s, const struct ward_policy *p);
+
 void state_close(struct ward_state *s);
 
 #endif

@@ -118,6 +118,18 @@ static json_t *current_json(const struct ward_policy_current *c)
 			 (json_int_t)c->record, "since", t);
 }
 
+/* One line of JSON: the transition's policy. Return: 0 or -ENOMEM. */
+static int print_current(const struct ward_policy_current *c)
+{
+	_cleanup_json_ json_t *j = current_json(c);
+	_cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (!text)
+		return -ENOMEM;
+	printf("%s\n", text);
+	return 0;
+}
+
 int cli_policy_install(int argc, char **argv)
 {
 	static const char help[] =
@@ -172,12 +184,8 @@ int cli_policy_install(int argc, char **argv)
 		return cli_error(code, "%s: not installed: %s", file, d.msg[0] ? d.msg : strerror(-r));
 	}
 	if (o.json) {
-		_cleanup_json_ json_t *j = current_json(&cur);
-		_cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		if (!text)
+		if (print_current(&cur) < 0)
 			return cli_error(EXIT_WARD, "out of memory");
-		printf("%s\n", text);
 	} else {
 		digest_hex(cur.digest, hex);
 		printf("installed %s version %llu (sha256:%s), issuer %s\n", cur.name,
@@ -475,12 +483,8 @@ int cli_policy_revoke(int argc, char **argv)
 	if (r < 0)
 		return cli_error(EXIT_WARD, "%s", d.msg[0] ? d.msg : strerror(-r));
 	if (o.json) {
-		_cleanup_json_ json_t *j = current_json(&cur);
-		_cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		if (!text)
+		if (print_current(&cur) < 0)
 			return cli_error(EXIT_WARD, "out of memory");
-		printf("%s\n", text);
 	} else {
 		printf("revoked %s version %llu: every grant is denied until a newer policy is "
 		       "installed\n", cur.name, (unsigned long long)cur.version);

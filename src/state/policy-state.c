@@ -488,11 +488,9 @@ int policy_state_install(struct ward_state *st, const uint8_t *buf, size_t len,
 
 	if (len > WARD_POLICY_FILE_MAX)
 		return diag_set(d, -E2BIG, "the policy is larger than %u bytes", WARD_POLICY_FILE_MAX);
-	if ((r = lock_policy(st, &lock, d)) < 0 || (r = read_current(st, &cur, d)) < 0 ||
-	    (r = roll_forward(st, &cur, d)) < 0)
-		return r;
-	/* Parsed (and its index cached) through the state, so monitors switch to it fast. */
-	if ((r = state_load_policy(st, buf, len, &p, d)) < 0)
+	/* Checked before the lock, which monitors take when they start or switch; a policy that
+	 * is refused leaves nothing behind, not even its index. */
+	if ((r = policy_parse(buf, len, &p, d)) < 0)
 		return r == -ENOMEM ? r : (r == -E2BIG ? -E2BIG : -EBADMSG);
 	if ((r = policy_state_verify(st, p, buf, len, sig, siglen, d)) < 0)
 		goto out;
@@ -505,6 +503,9 @@ int policy_state_install(struct ward_state *st, const uint8_t *buf, size_t len,
 						       "the policy is not valid before %s", t);
 		goto out;
 	}
+	if ((r = lock_policy(st, &lock, d)) < 0 || (r = read_current(st, &cur, d)) < 0 ||
+	    (r = roll_forward(st, &cur, d)) < 0)
+		goto out;
 	if (cur.status != WARD_POLICY_NONE && p->version <= cur.high_water) {
 		r = diag_set(d, -ESTALE,
 			     "version %llu is not above the high-water mark %llu (rollback refused)",
@@ -523,6 +524,8 @@ int policy_state_install(struct ward_state *st, const uint8_t *buf, size_t len,
 		r = sfd;
 		goto out;
 	}
+	/* Its index first, so the monitors that switch load it in milliseconds. */
+	(void)state_cache_policy_index(st, p);
 	stored_name(next.digest, "json", name, sizeof(name));
 	if ((r = write_file_atomic(sfd, name, buf, len, 0600)) < 0) {
 		r = diag_set(d, r, "cannot store the policy: %s", strerror(-r));

@@ -376,6 +376,21 @@ static void prune_policy_index(int dfd, const char *keep)
 	closedir(dir);
 }
 
+/* The index of @p into @dfd, named by its file digest; best effort (it is a cache). */
+static void write_index(int dfd, const struct ward_policy *p)
+{
+	char name[2 * 32 + 1];
+	uint8_t *idx;
+	size_t ilen;
+
+	hex_encode(p->file_digest, sizeof(p->file_digest), name);
+	if (policy_index_encode(p, &idx, &ilen) == 0) {
+		if (write_file_atomic(dfd, name, idx, ilen, 0600) == 0)
+			prune_policy_index(dfd, name);
+		free(idx);
+	}
+}
+
 int state_load_policy(struct ward_state *s, const uint8_t *buf, size_t len,
 		      struct ward_policy **ret, struct ward_diag *d)
 {
@@ -417,11 +432,24 @@ parse:
 	r = policy_parse(buf, len, &p, d);
 	if (r < 0)
 		return r;
-	if (dfd >= 0 && policy_index_encode(p, &idx, &ilen) == 0) {
-		if (write_file_atomic(dfd, name, idx, ilen, 0600) == 0)
-			prune_policy_index(dfd, name);
-		free(idx);
-	}
+	if (dfd >= 0)
+		write_index(dfd, p);
 	*ret = p;
+	return 0;
+}
+
+int state_cache_policy_index(struct ward_state *s, const struct ward_policy *p)
+{
+	_cleanup_close_ int dfd = -EBADF;
+	struct stat st;
+
+	if (mkdirat(s->dirfd, POLICY_INDEX_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	dfd = openat(s->dirfd, POLICY_INDEX_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	write_index(dfd, p);
 	return 0;
 }
