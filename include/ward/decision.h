@@ -95,7 +95,15 @@ struct ward_policy_ref {
 #define WARD_DOMAIN_RECORD_NAME "ward-domain"
 #define WARD_DOMAIN_DIRS_MAX 64
 
+/*
+ * Domain and service records are version 2: their "policy" names the policy's file digest,
+ * issuer and source. Version 1 (written before policies were signed) has only the name and
+ * version; it is still read (v = 1, pref left zero), so older logs stay verifiable.
+ */
+#define WARD_EVENT_RECORD_V 2
+
 struct ward_domain_event {
+	unsigned v;	   /* 0 or 2 when writing; what was read */
 	char domain[64];
 	char mode[16]; /* "enforce", "audit", "measure" */
 	bool has_policy;
@@ -135,6 +143,7 @@ void domain_event_free(struct ward_domain_event *ev);
 #define WARD_SERVICE_RECORD_NAME "ward-service"
 
 struct ward_service_event {
+	unsigned v;			/* 0 or 2 when writing; what was read (see ward_domain_event) */
 	char service[32];
 	char domain[64];		/* "svc:" + service */
 	uint8_t manifest_digest[32];	/* sha256 of the manifest's bytes */

@@ -28,6 +28,27 @@ struct ward_digest {
  */
 int measure_fd(int fd, unsigned algs, struct ward_digest *ret_digests, uint64_t *ret_size);
 
+#define WARD_MD5_SIZE 16
+
+/**
+ * measure_fd_md5() - measure_fd(), and the MD5 of the same bytes, in the same single pass.
+ * @fd: as measure_fd().
+ * @algs: as measure_fd().
+ * @ret_digests: as measure_fd().
+ * @ret_md5: WARD_MD5_SIZE bytes, written on success; NULL makes this measure_fd().
+ * @ret_size: as measure_fd().
+ *
+ * MD5 is broken as a digest and is never what ward allows or records by: it is here only to
+ * compare a file with the MD5 dpkg recorded when the package was installed (deb-md5sums(5),
+ * ward/dpkg.h), a check that the file did not change since. Both come from one pass over one
+ * fd, so a file rewritten while it is read cannot pass that check with one content and be
+ * allowed with another.
+ *
+ * Return: as measure_fd(); nothing is written on failure.
+ */
+int measure_fd_md5(int fd, unsigned algs, struct ward_digest *ret_digests, uint8_t *ret_md5,
+		   uint64_t *ret_size);
+
 /**
  * measure_digest_format() - "sha256:hex..." for a digest.
  * @d: the digest.
@@ -70,6 +91,19 @@ typedef void (*measure_tree_err_cb)(void *userdata, const char *path, int err);
  */
 int measure_tree(const char *path, enum ward_hash_alg alg, measure_tree_cb cb,
 		 measure_tree_err_cb err_cb, void *userdata);
+
+/**
+ * measure_record_path() - the path a policy records for the file at @path: made absolute against
+ * the working directory, its directory resolved (merged /usr: /bin/ls is /usr/bin/ls), its last
+ * component kept, so that a symlink is recorded under its own name (with its target's content),
+ * as measure_tree() records the entries of a directory.
+ * @path: a file's path.
+ * @ret_path: PATH_MAX bytes, written on success.
+ *
+ * Return: 0, -EINVAL when @path has no last component ("/", "dir/"), -ENAMETOOLONG, or the
+ * errno of getcwd(3) or realpath(3) (-ENOENT: the directory is gone).
+ */
+int measure_record_path(const char *path, char *ret_path);
 
 /**
  * measure_open_regular() - open @name relative to @dirfd for measuring: O_RDONLY, O_NOCTTY,

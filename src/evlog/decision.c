@@ -108,7 +108,8 @@ static bool key_id_ok(const char *s)
 
 /*
  * The optional "policy" of a ward event record @rec: {"name", "version"}, and with @ref (domain
- * and service records) also "digest", "issuer" (a key id or null) and "source".
+ * and service records of version 2) also "digest", "issuer" (a key id or null) and "source".
+ * Version 1 of those records (before policies were signed) has only the name and version.
  */
 static int read_policy_ref(const char *rec, json_t *o, char *name, size_t max, uint64_t *version,
 			   bool *has, struct ward_policy_ref *ref, struct ward_diag *d)
@@ -197,9 +198,10 @@ static int check_canonical(const char *rec, json_t *again, const uint8_t *buf, u
  * its buffer parsed strictly, with only @keys and "v" == 1. Returns the buffer too, for the
  * canonical-form check.
  */
-static int event_json(const struct ward_evlog_record *r, const char *name,
-		      const char *const *keys, json_t **ret, const uint8_t **ret_buf,
-		      uint32_t *ret_len, struct ward_diag *d)
+static int event_json_v(const struct ward_evlog_record *r, const char *name,
+			const char *const *keys, uint64_t max_v, json_t **ret,
+			const uint8_t **ret_buf, uint32_t *ret_len, unsigned *ret_v,
+			struct ward_diag *d)
 {
 	_cleanup_json_ json_t *o = NULL;
 	const char *rn = evlog_record_name(r);
@@ -217,12 +219,22 @@ static int event_json(const struct ward_evlog_record *r, const char *name,
 	    (rc = json_only_keys(o, keys, name, d)) < 0 ||
 	    (rc = json_req_u64(o, "v", name, &v, d)) < 0)
 		return rc;
-	if (v != 1)
+	if (v < 1 || v > max_v)
 		return diag_set(d, -EBADMSG, "%s: version %llu", name, (unsigned long long)v);
 	*ret = TAKE_PTR(o);
 	*ret_buf = buf;
 	*ret_len = len;
+	if (ret_v)
+		*ret_v = (unsigned)v;
 	return 0;
+}
+
+/* A record whose only version is 1. */
+static int event_json(const struct ward_evlog_record *r, const char *name,
+		      const char *const *keys, json_t **ret, const uint8_t **ret_buf,
+		      uint32_t *ret_len, struct ward_diag *d)
+{
+	return event_json_v(r, name, keys, 1, ret, ret_buf, ret_len, NULL, d);
 }
 
 int decision_from_record(const struct ward_evlog_record *r, struct ward_decision *ret,
@@ -286,7 +298,7 @@ static json_t *domain_event_json(const struct ward_domain_event *ev)
 	for (size_t i = 0; i < ev->n_code; i++)
 		if (json_array_append_new(code, json_string(ev->code[i])) < 0)
 			return NULL;
-	if (json_object_set_new(o, "v", json_integer(1)) < 0 ||
+	if (json_object_set_new(o, "v", json_integer(ev->v == 1 ? 1 : 2)) < 0 ||
 	    json_object_set_new(o, "domain", json_string(ev->domain)) < 0 ||
 	    json_object_set_new(o, "mode", json_string(ev->mode)) < 0 ||
 	    json_object_set_new(o, "anon_exec", json_boolean(ev->anon_exec)) < 0 ||
@@ -294,8 +306,10 @@ static json_t *domain_event_json(const struct ward_domain_event *ev)
 	    json_object_set(o, "data_dirs", dd) < 0 || json_object_set(o, "code", code) < 0)
 		return NULL;
 	if (ev->has_policy &&
-	    json_object_set_new(o, "policy", policy_ref_json(ev->policy_name, ev->policy_version,
-							     &ev->pref)) < 0)
+	    json_object_set_new(o, "policy", ev->v == 1 ?
+				json_pack("{s:s, s:I}", "name", ev->policy_name, "version",
+					  (json_int_t)ev->policy_version) :
+				policy_ref_json(ev->policy_name, ev->policy_version, &ev->pref)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -346,7 +360,7 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 	uint32_t len;
 	int rc;
 
-	if ((rc = event_json(r, WARD_DOMAIN_RECORD_NAME, keys, &o, &buf, &len, d)) < 0)
+	if ((rc = event_json_v(r, WARD_DOMAIN_RECORD_NAME, keys, 2, &o, &buf, &len, &ev.v, d)) < 0)
 		return rc;
 	if ((rc = json_req_string(o, "domain", "ward-domain", &s, d)) < 0)
 		return rc;
@@ -356,7 +370,8 @@ int domain_event_from_record(const struct ward_evlog_record *r, struct ward_doma
 	if ((rc = read_mode_optins(WARD_DOMAIN_RECORD_NAME, o, ev.mode, &ev.anon_exec, &ev.wx_elf,
 				   d)) < 0 ||
 	    (rc = read_policy_ref(WARD_DOMAIN_RECORD_NAME, o, ev.policy_name, sizeof(ev.policy_name),
-				  &ev.policy_version, &ev.has_policy, &ev.pref, d)) < 0)
+				  &ev.policy_version, &ev.has_policy, ev.v == 1 ? NULL : &ev.pref,
+				  d)) < 0)
 		return rc;
 	if ((rc = str_list(o, "data_dirs", ev.data_dirs, &ev.n_data_dirs, d)) < 0 ||
 	    (rc = str_list(o, "code", ev.code, &ev.n_code, d)) < 0 ||
@@ -375,14 +390,17 @@ static json_t *service_event_json(const struct ward_service_event *ev)
 	char hex[65];
 
 	hex_encode(ev->manifest_digest, sizeof(ev->manifest_digest), hex);
-	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b}", "v", 1, "service", ev->service,
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b}", "v", ev->v == 1 ? 1 : 2, "service",
+		      ev->service,
 		      "domain", ev->domain, "manifest", hex, "mode", ev->mode, "anon_exec",
 		      (int)ev->anon_exec, "wx_elf", (int)ev->wx_elf);
 	if (!o)
 		return NULL;
 	if (ev->has_policy &&
-	    json_object_set_new(o, "policy", policy_ref_json(ev->policy_name, ev->policy_version,
-							     &ev->pref)) < 0)
+	    json_object_set_new(o, "policy", ev->v == 1 ?
+				json_pack("{s:s, s:I}", "name", ev->policy_name, "version",
+					  (json_int_t)ev->policy_version) :
+				policy_ref_json(ev->policy_name, ev->policy_version, &ev->pref)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -409,7 +427,7 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 	size_t n;
 	int rc;
 
-	if ((rc = event_json(r, rec, keys, &o, &buf, &len, d)) < 0)
+	if ((rc = event_json_v(r, rec, keys, 2, &o, &buf, &len, &ev.v, d)) < 0)
 		return rc;
 	if ((rc = copy_str_of(rec, o, "service", ev.service, sizeof(ev.service), d)) < 0 ||
 	    (rc = copy_str_of(rec, o, "domain", ev.domain, sizeof(ev.domain), d)) < 0 ||
@@ -421,7 +439,7 @@ int service_event_from_record(const struct ward_evlog_record *r, struct ward_ser
 	if (hex_decode(s, strlen(s), ev.manifest_digest, sizeof(ev.manifest_digest), &n) < 0)
 		return diag_set(d, -EBADMSG, "%s: \"manifest\" is not hex (lower case)", rec);
 	if ((rc = read_policy_ref(rec, o, ev.policy_name, sizeof(ev.policy_name), &ev.policy_version,
-				  &ev.has_policy, &ev.pref, d)) < 0 ||
+				  &ev.has_policy, ev.v == 1 ? NULL : &ev.pref, d)) < 0 ||
 	    (rc = check_canonical(rec, service_event_json(&ev), buf, len, d)) < 0)
 		return rc;
 	*ret = ev;

@@ -59,7 +59,7 @@ static void test_roundtrip_canonical(void **state)
 		"{\"anon_exec\":false,\"domain\":\"svc:upper\",\"manifest\":\"" HEX64 "\","
 		"\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
 		"\"source\":\"installed\",\"version\":7},"
-		"\"service\":\"upper\",\"v\":1,\"wx_elf\":true}";
+		"\"service\":\"upper\",\"v\":2,\"wx_elf\":true}";
 	struct ward_service_event ev = sample(), back;
 	struct ward_evlog_record rec = { 0 };
 	struct ward_diag d = { { 0 } };
@@ -140,6 +140,73 @@ static void test_encode_refuses(void **state)
 }
 
 /* Other records are not service records (-ENOENT), and a service record is no other event. */
+/*
+ * Version 1 records (written before policies were signed: the policy by name and version only)
+ * still decode and re-encode to their exact bytes, for domains and services, so older logs stay
+ * verifiable; the two shapes are never mixed.
+ */
+static void test_version_1_records(void **state)
+{
+	static const char svc1[] =
+		"{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 "\","
+		"\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":7},"
+		"\"service\":\"s\",\"v\":1,\"wx_elf\":false}";
+	static const char dom1[] =
+		"{\"anon_exec\":false,\"code\":[\"/usr\"],\"data_dirs\":[],\"domain\":\"d-0123456789ab\","
+		"\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":7},\"v\":1,"
+		"\"wx_elf\":false}";
+	static const char *const mixed[] = {
+		/* v1 with a version 2 policy object; v2 with a version 1 one. */
+		"{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 "\","
+		"\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\",\"source\":\"file\","
+		"\"version\":7},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		"{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 "\","
+		"\"mode\":\"enforce\",\"policy\":{\"name\":\"usr\",\"version\":7},"
+		"\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
+	};
+	struct ward_evlog_record rec = { 0 }, again = { 0 };
+	struct ward_service_event ev;
+	struct ward_domain_event dev;
+	struct ward_diag d = { { 0 } };
+	const uint8_t *buf;
+	uint32_t len;
+
+	(void)state;
+	assert_int_equal(evlog_record_new_buf(10, WARD_SERVICE_RECORD_NAME, (const uint8_t *)svc1,
+					      (uint32_t)strlen(svc1), &rec), 0);
+	assert_int_equal(service_event_from_record(&rec, &ev, &d), 0);
+	assert_int_equal(ev.v, 1);
+	assert_true(ev.has_policy);
+	assert_int_equal(ev.policy_version, 7);
+	assert_int_equal(ev.pref.issuer[0], 0);
+	assert_int_equal(service_event_record_new(10, &ev, &again), 0);
+	buf = evlog_record_field(&again, WARD_TF_BUF, &len);
+	assert_int_equal(len, strlen(svc1));
+	assert_memory_equal(buf, svc1, len);
+	evlog_record_free(&rec);
+	evlog_record_free(&again);
+
+	assert_int_equal(evlog_record_new_buf(10, WARD_DOMAIN_RECORD_NAME, (const uint8_t *)dom1,
+					      (uint32_t)strlen(dom1), &rec), 0);
+	assert_int_equal(domain_event_from_record(&rec, &dev, &d), 0);
+	assert_int_equal(dev.v, 1);
+	assert_int_equal(domain_event_record_new(10, &dev, &again), 0);
+	buf = evlog_record_field(&again, WARD_TF_BUF, &len);
+	assert_int_equal(len, strlen(dom1));
+	assert_memory_equal(buf, dom1, len);
+	domain_event_free(&dev);
+	evlog_record_free(&rec);
+	evlog_record_free(&again);
+
+	for (size_t i = 0; i < sizeof(mixed) / sizeof(mixed[0]); i++) {
+		assert_int_equal(evlog_record_new_buf(10, WARD_SERVICE_RECORD_NAME,
+						      (const uint8_t *)mixed[i],
+						      (uint32_t)strlen(mixed[i]), &rec), 0);
+		assert_int_equal(service_event_from_record(&rec, &ev, &d), -EBADMSG);
+		evlog_record_free(&rec);
+	}
+}
+
 static void test_other_records(void **state)
 {
 	struct ward_service_event ev = sample(), back;
@@ -176,7 +243,7 @@ static void test_other_records(void **state)
 static void test_malformed_table(void **state)
 {
 #define PRE "{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\""
-#define POST "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":1,\"wx_elf\":false}"
+#define POST "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":2,\"wx_elf\":false}"
 	static const struct {
 		const char *buf;
 		const char *msg;
@@ -184,23 +251,24 @@ static void test_malformed_table(void **state)
 		{ "", "ward-service" },
 		{ "{}", "\"v\"" },
 		{ "[]", "object" },
-		{ "{\"v\":2}", "version 2" },
+		{ "{\"v\":3}", "version 3" },
+		{ "{\"v\":0}", "version 0" },
 		{ "{\"v\":1.0}", "\"v\"" },
-		{ "{\"v\":1}", "\"service\"" },
+		{ "{\"v\":2}", "\"service\"" },
 		{ PRE HEX64 POST " ", "ward-service" },
 		{ PRE HEX64 POST "{}", "ward-service" },
-		{ PRE HEX64 "\",\"extra\":1,\"mode\":\"enforce\",\"service\":\"s\",\"v\":1,"
+		{ PRE HEX64 "\",\"extra\":1,\"mode\":\"enforce\",\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "unknown key \"extra\"" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"mode\":\"audit\",\"service\":\"s\",\"v\":1,"
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"mode\":\"audit\",\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "duplicate" },
 		/* Keys out of order, a space, an escaped character it does not need. */
-		{ "{\"v\":1,\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64
+		{ "{\"v\":2,\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64
 		  "\",\"mode\":\"enforce\",\"service\":\"s\",\"wx_elf\":false}",
 		  "canonical" },
 		{ "{\"anon_exec\": false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 POST, "canonical" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"\\u0073\",\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"\\u0073\",\"v\":2,\"wx_elf\":false}",
 		  "canonical" },
 		/* The manifest digest: 64 lower-case hex digits, nothing else (sign, space, upper
 		 * case: not hex). */
@@ -215,78 +283,78 @@ static void test_malformed_table(void **state)
 		{ PRE " 0112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210" POST,
 		  "not hex" },
 		{ "{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":1,\"mode\":\"enforce\","
-		  "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		  "\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "\"manifest\"" },
 		{ "{\"anon_exec\":false,\"domain\":\"svc:s\",\"mode\":\"enforce\",\"service\":\"s\","
-		  "\"v\":1,\"wx_elf\":false}",
+		  "\"v\":2,\"wx_elf\":false}",
 		  "\"manifest\"" },
 		/* mode, the opt-ins, the names. */
-		{ PRE HEX64 "\",\"mode\":\"lax\",\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"lax\",\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "unknown mode \"lax\"" },
-		{ PRE HEX64 "\",\"mode\":\"Enforce\",\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"Enforce\",\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "unknown mode" },
 		{ "{\"anon_exec\":0,\"domain\":\"svc:s\",\"manifest\":\"" HEX64 POST, "anon_exec" },
 		{ "{\"domain\":\"svc:s\",\"manifest\":\"" HEX64 POST, "anon_exec" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":1,\"wx_elf\":null}",
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":2,\"wx_elf\":null}",
 		  "wx_elf" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":1}", "wx_elf" },
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":7,\"v\":1,\"wx_elf\":false}",
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"s\",\"v\":2}", "wx_elf" },
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":7,\"v\":2,\"wx_elf\":false}",
 		  "\"service\"" },
 		{ "{\"anon_exec\":false,\"manifest\":\"" HEX64 POST, "\"domain\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"service\":\"" /* 32 characters */
-		  "abcdefghijklmnopqrstuvwxyz012345\",\"v\":1,\"wx_elf\":false}",
+		  "abcdefghijklmnopqrstuvwxyz012345\",\"v\":2,\"wx_elf\":false}",
 		  "\"service\" too long" },
 		{ "{\"anon_exec\":false,\"domain\":\"svc:" /* 64 characters */
 		  "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01\",\"manifest\":\"" HEX64
 		  POST,
 		  "\"domain\" too long" },
 		/* The policy: name, version, digest, issuer (a key id or null), source. */
-		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":\"usr\",\"service\":\"s\",\"v\":1,"
+		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":\"usr\",\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "policy" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
-		      "\"source\":\"file\"},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		      "\"source\":\"file\"},\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "\"version\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"source\":\"file\","
-		      "\"version\":1},\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		      "\"version\":1},\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "\"name\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
-		      "\"source\":\"file\",\"version\":-1},\"service\":\"s\",\"v\":1,"
+		      "\"source\":\"file\",\"version\":-1},\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "\"version\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
 		      "\"source\":\"file\",\"version\":9223372036854775808},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
+		      "\"v\":2,\"wx_elf\":false}",
 		  "ward-service" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"extra\":0,"
 		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
+		      "\"v\":2,\"wx_elf\":false}",
 		  "unknown key \"extra\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
-		      "\"version\":1,\"source\":\"file\"},\"service\":\"s\",\"v\":1,"
+		      "\"version\":1,\"source\":\"file\"},\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "canonical" },
 		/* The policy's file digest: 64 hex digits. */
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"issuer\":null,\"name\":\"usr\","
-		      "\"source\":\"file\",\"version\":1},\"service\":\"s\",\"v\":1,"
+		      "\"source\":\"file\",\"version\":1},\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "\"digest\"" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"0011\",\"issuer\":null,"
 		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
+		      "\"v\":2,\"wx_elf\":false}",
 		  "64 hex digits" },
 		/* The issuer: a key id, or null for an unsigned file; never absent. */
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"" HEX64 "\","
 		      "\"name\":\"usr\",\"source\":\"file\",\"version\":1},\"service\":\"s\","
-		      "\"v\":1,\"wx_elf\":false}",
+		      "\"v\":2,\"wx_elf\":false}",
 		  "\"issuer\" must be a key id or null" },
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{\"digest\":\"" HEX64 "\","
 		      "\"issuer\":\"rsa:00\",\"name\":\"usr\",\"source\":\"file\",\"version\":1},"
-		      "\"service\":\"s\",\"v\":1,\"wx_elf\":false}",
+		      "\"service\":\"s\",\"v\":2,\"wx_elf\":false}",
 		  "\"issuer\" must be a key id or null" },
 		/* The source: installed or file. */
 		{ PRE HEX64 "\",\"mode\":\"enforce\",\"policy\":{" PREF_HEAD "\"name\":\"usr\","
-		      "\"source\":\"cli\",\"version\":1},\"service\":\"s\",\"v\":1,"
+		      "\"source\":\"cli\",\"version\":1},\"service\":\"s\",\"v\":2,"
 		      "\"wx_elf\":false}",
 		  "\"source\" must be installed or file" },
 	};
@@ -316,12 +384,12 @@ static void test_malformed_table(void **state)
 static void test_messages_name_the_record(void **state)
 {
 	static const char *const bufs[] = {
-		"{\"v\":1}",
+		"{\"v\":2}",
 		"{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64
-		"\",\"mode\":\"enforce\",\"service\":\"abcdefghijklmnopqrstuvwxyz012345\",\"v\":1,"
+		"\",\"mode\":\"enforce\",\"service\":\"abcdefghijklmnopqrstuvwxyz012345\",\"v\":2,"
 		"\"wx_elf\":false}",
 		"{\"anon_exec\":false,\"domain\":\"svc:s\",\"manifest\":\"" HEX64
-		"\",\"mode\":\"enforce\",\"policy\":{\"version\":1},\"service\":\"s\",\"v\":1,"
+		"\",\"mode\":\"enforce\",\"policy\":{\"version\":1},\"service\":\"s\",\"v\":2,"
 		"\"wx_elf\":false}",
 	};
 
@@ -661,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_canonical),
 		cmocka_unit_test(test_roundtrip_variants),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_version_1_records),
 		cmocka_unit_test(test_other_records),
 		cmocka_unit_test(test_malformed_table),
 		cmocka_unit_test(test_messages_name_the_record),
