@@ -344,17 +344,16 @@ static int policy_meets(struct ward_verify_result *res, const struct ward_verify
 		return 0;
 	if (o->check_min_version && version < o->min_policy_version) {
 		res->policy_req_ok = false;
-		return add_reason(res, "record %llu: %s policy '%s' version %llu, older than the "
-				       "minimum %llu", (unsigned long long)index, what, name,
+		return add_reason(res, "record %llu: %s '%s' version %llu, older than the minimum "
+				       "%llu", (unsigned long long)index, what, name,
 				  (unsigned long long)version,
 				  (unsigned long long)o->min_policy_version);
 	}
 	if (o->policy_issuer && strcmp(issuer, o->policy_issuer) != 0) {
 		res->policy_req_ok = false;
-		return add_reason(res, issuer[0] ? "record %llu: %s policy '%s' version %llu, signed "
-						   "by %s, not by the required issuer" :
-						   "record %llu: %s policy '%s' version %llu, which is "
-						   "unsigned%s",
+		return add_reason(res, issuer[0] ? "record %llu: %s '%s' version %llu, signed by %s, "
+						   "not by the required issuer" :
+						   "record %llu: %s '%s' version %llu, which is unsigned%s",
 				  (unsigned long long)index, what, name, (unsigned long long)version,
 				  issuer);
 	}
@@ -379,7 +378,7 @@ static int note_governing(struct ward_verify_result *res, const struct ward_veri
 	{
 		char subj[128];
 
-		snprintf(subj, sizeof(subj), "%s ran under", what);
+		snprintf(subj, sizeof(subj), "%s ran under policy", what);
 		return policy_meets(res, o, index, subj, name, version, ref->issuer);
 	}
 	if (!res->installed.known || !res->installed.from_transition ||

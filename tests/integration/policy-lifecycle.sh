@@ -269,6 +269,8 @@ expect_run 0 "a domain under an unsigned policy file" timeout 60 "$WARD" --state
 "$WARD" --state-dir "$S2" evidence --nonce 0c -o "$T/ev2.json" 2>/dev/null
 V2V=(timeout 60 "$WARD" verify "$T/ev2.json" --nonce 0c --soft-key "$T/ak2.pem")
 expect_rc 0 "min 1, no issuer required: accepted" "${V2V[@]}" --min-policy-version 1
+expect_rc 1 "min 7: the installed v6 is too old" "${V2V[@]}" --min-policy-version 7
+expect_stdout_match "reason: record [0-9]+: the installed policy is 'life' version 6, older than the minimum 7"
 expect_rc 1 "--policy-issuer: the unsigned file fails it" "${V2V[@]}" --policy-issuer "$T/k.pub"
 expect_stdout_match "ran under policy 'life' version 1, which is unsigned"
 S3=$T/state3
