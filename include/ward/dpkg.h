@@ -85,9 +85,9 @@ bool dpkg_name_valid(const char *name);
  * paths.
  *
  * Return: 0, -EBADMSG for a malformed file or one holding a NUL byte, -EINVAL for one that is
- * not a regular file, -EFBIG for a file over WARD_DPKG_FILE_MAX, -E2BIG beyond WARD_DPKG_PACKAGES_MAX stanzas or
- * WARD_DPKG_DIVERSIONS_MAX diversions, -ENOMEM, or the open(2)/read(2) errno (-ENOENT: no
- * status file).
+ * not a regular file, -EFBIG for a file over WARD_DPKG_FILE_MAX, -E2BIG beyond
+ * WARD_DPKG_PACKAGES_MAX stanzas or WARD_DPKG_DIVERSIONS_MAX diversions, -ENOMEM, or the
+ * open(2)/read(2) errno (-ENOENT: no status file).
  */
 int dpkg_db_open(const char *admindir, struct ward_dpkg_db **ret_db, struct ward_diag *d);
 

@@ -92,7 +92,8 @@ static bool name_chars(const char *s, size_t n, bool arch)
 /* Debian policy 5.6.1: [a-z0-9][a-z0-9+.-]+; the length also bounds the paths it is put in. */
 static bool base_valid(const char *s, size_t n)
 {
-	return n >= 2 && n < 200 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')) &&
+	return n >= 2 && n < 200 &&
+	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')) &&
 	       name_chars(s, n, false);
 }
 
@@ -119,6 +120,13 @@ static bool md5_hex(const char *s, size_t n, uint8_t *out)
 	       got == WARD_MD5_SIZE;
 }
 
+/* "ADMINDIR/FILE: line N: WHY": where a malformed file is wrong. */
+static int bad_line(struct ward_diag *d, const struct ward_dpkg_db *db, const char *file,
+		    size_t line, const char *why)
+{
+	return diag_set(d, -EBADMSG, "%s/%s: line %zu: %s", db->admindir, file, line, why);
+}
+
 /*
  * @name below the database's directory, whole. A FIFO or device put there is refused, never
  * read (it could block or never end); a NUL byte is refused, since the parsers work on C
@@ -127,7 +135,8 @@ static bool md5_hex(const char *s, size_t n, uint8_t *out)
 static int db_read(const struct ward_dpkg_db *db, const char *name, bool optional, char **ret,
 		   size_t *ret_len, struct ward_diag *d)
 {
-	_cleanup_close_ int fd = openat(db->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd =
+	    openat(db->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	uint8_t *buf = NULL, *nul;
 	struct stat st;
 	size_t len;
@@ -203,8 +212,9 @@ static int conffile_parse(const char *l, size_t n, size_t *ret_path_len, bool *r
 		start = end;
 		while (start > 0 && l[start - 1] != ' ' && l[start - 1] != '\t')
 			start--;
-		if (flags < 2 && ((end - start == 8 && memcmp(l + start, "obsolete", 8) == 0) ||
-				  (end - start == 17 && memcmp(l + start, "remove-on-upgrade", 17) == 0))) {
+		if (flags < 2 &&
+		    ((end - start == 8 && memcmp(l + start, "obsolete", 8) == 0) ||
+		     (end - start == 17 && memcmp(l + start, "remove-on-upgrade", 17) == 0))) {
 			end = start;
 			continue;
 		}
@@ -291,23 +301,24 @@ static int stanza_check(const struct ward_dpkg_db *db, const struct stanza *s, s
 	size_t bad;
 
 	if (!s->package.p)
-		return diag_set(d, -EBADMSG, "%s/status: line %zu: a stanza without a Package field",
-				db->admindir, s->line);
+		return bad_line(d, db, "status", s->line, "a stanza without a Package field");
 	if (!base_valid(s->package.p, s->package.n))
-		return diag_set(d, -EBADMSG, "%s/status: line %zu: Package '%.*s' is not a package name",
+		return diag_set(d, -EBADMSG,
+				"%s/status: line %zu: Package '%.*s' is not a package name",
 				db->admindir, s->line, (int)(s->package.n < 64 ? s->package.n : 64),
 				s->package.p);
 	if (!s->status.p || !status_valid(s->status, &state))
-		return diag_set(d, -EBADMSG,
-				"%s/status: line %zu: package %.*s: %s", db->admindir, s->line,
-				(int)s->package.n, s->package.p,
-				s->status.p ? "its Status is not \"want flag state\"" :
-					      "no Status field");
+		return diag_set(d, -EBADMSG, "%s/status: line %zu: package %.*s: %s", db->admindir,
+				s->line, (int)s->package.n, s->package.p,
+				s->status.p ? "its Status is not \"want flag state\""
+					    : "no Status field");
 	if (s->arch.p && !arch_valid(s->arch.p, s->arch.n))
-		return diag_set(d, -EBADMSG, "%s/status: line %zu: package %.*s: a bad Architecture",
+		return diag_set(d, -EBADMSG,
+				"%s/status: line %zu: package %.*s: a bad Architecture",
 				db->admindir, s->line, (int)s->package.n, s->package.p);
 	if (s->conffiles.p && conffiles_check(s->conffiles, &bad, &why) < 0)
-		return diag_set(d, -EBADMSG, "%s/status: line %zu: package %.*s: Conffiles line %zu: %s",
+		return diag_set(d, -EBADMSG,
+				"%s/status: line %zu: package %.*s: Conffiles line %zu: %s",
 				db->admindir, s->line, (int)s->package.n, s->package.p, bad, why);
 	return 0;
 }
@@ -377,15 +388,11 @@ static int parse_status(struct ward_dpkg_db *db, size_t len, struct ward_diag *d
 			field = NULL;
 		} else if (*s == ' ' || *s == '\t') {
 			if (!in)
-				return diag_set(d, -EBADMSG,
-						"%s/status: line %zu: a continuation line outside a "
-						"stanza",
-						db->admindir, line + 1);
+				return bad_line(d, db, "status", line + 1,
+						"a continuation line outside a stanza");
 			if (field && !multiline)
-				return diag_set(d, -EBADMSG,
-						"%s/status: line %zu: a continuation of a one-line "
-						"field",
-						db->admindir, line + 1);
+				return bad_line(d, db, "status", line + 1,
+						"a continuation of a one-line field");
 			if (field)
 				field->n = (size_t)(le - field->p);
 		} else {
@@ -393,9 +400,7 @@ static int parse_status(struct ward_dpkg_db *db, size_t len, struct ward_diag *d
 
 			colon = memchr(s, ':', (size_t)(le - s));
 			if (!colon || !field_name_valid(s, (size_t)(colon - s)))
-				return diag_set(d, -EBADMSG,
-						"%s/status: line %zu: not \"Field: value\"",
-						db->admindir, line + 1);
+				return bad_line(d, db, "status", line + 1, "not \"Field: value\"");
 			if (!in) {
 				cur = (struct stanza){ .line = line + 1 };
 				in = true;
@@ -403,7 +408,8 @@ static int parse_status(struct ward_dpkg_db *db, size_t len, struct ward_diag *d
 			field = stanza_field(&cur, s, (size_t)(colon - s), &ml);
 			multiline = ml;
 			if (field && field->p)
-				return diag_set(d, -EBADMSG, "%s/status: line %zu: %.*s given twice",
+				return diag_set(d, -EBADMSG,
+						"%s/status: line %zu: %.*s given twice",
 						db->admindir, line + 1, (int)(colon - s), s);
 			if (field) {
 				field->p = colon + 1;
@@ -413,8 +419,8 @@ static int parse_status(struct ward_dpkg_db *db, size_t len, struct ward_diag *d
 			}
 		}
 		if (field)
-			while (field->n && (field->p[field->n - 1] == ' ' ||
-					    field->p[field->n - 1] == '\t'))
+			while (field->n &&
+			       (field->p[field->n - 1] == ' ' || field->p[field->n - 1] == '\t'))
 				field->n--;
 		s = nl ? nl + 1 : end;
 	}
@@ -446,21 +452,15 @@ static int parse_diversions(struct ward_dpkg_db *db, struct ward_diag *d)
 			if (!l[i] && i == 0)
 				goto done;
 			if (!l[i])
-				return diag_set(d, -EBADMSG,
-						"%s/diversions: line %zu: the file ends inside a "
-						"diversion",
-						db->admindir, line + 1);
+				return bad_line(d, db, "diversions", line + 1,
+						"the file ends inside a diversion");
 			line++;
 		}
 		if (!abs_path_ok(l[0]) || !abs_path_ok(l[1]))
-			return diag_set(d, -EBADMSG,
-					"%s/diversions: line %zu: a diversion of a path that is not "
-					"absolute",
-					db->admindir, line - 2);
+			return bad_line(d, db, "diversions", line - 2,
+					"a diversion of a path that is not absolute");
 		if (strcmp(l[2], ":") != 0 && !base_valid(l[2], strlen(l[2])))
-			return diag_set(d, -EBADMSG,
-					"%s/diversions: line %zu: not a package name (or \":\")",
-					db->admindir, line);
+			return bad_line(d, db, "diversions", line, "not a package name (or \":\")");
 		r = grow((void **)&db->div, &cap, db->n_div, sizeof(*db->div),
 			 WARD_DPKG_DIVERSIONS_MAX);
 		if (r == -E2BIG)
@@ -602,8 +602,8 @@ static int sums_add(struct sums *s, const char *path, const uint8_t *md5)
  * "md5  path" lines (deb-md5sums(5); md5sum's binary marker '*' accepted in place of the second
  * space). The path is relative to /; leading "/" and "./" are dropped, as dpkg does.
  */
-static int parse_md5sums(const struct ward_dpkg_pkg *pkg, const struct ward_dpkg_db *db,
-			 char *buf, struct sums *s, struct ward_diag *d)
+static int parse_md5sums(const struct ward_dpkg_db *db, const char *name, char *buf, struct sums *s,
+			 struct ward_diag *d)
 {
 	size_t line = 0;
 	char *l;
@@ -617,17 +617,15 @@ static int parse_md5sums(const struct ward_dpkg_pkg *pkg, const struct ward_dpkg
 		if (strlen(l) <= 2 * WARD_MD5_SIZE + 2 || !md5_hex(l, 2 * WARD_MD5_SIZE, md5) ||
 		    l[2 * WARD_MD5_SIZE] != ' ' ||
 		    (l[2 * WARD_MD5_SIZE + 1] != ' ' && l[2 * WARD_MD5_SIZE + 1] != '*'))
-			return diag_set(d, -EBADMSG, "%s/info/%s.md5sums: line %zu: not \"md5  path\"",
-					db->admindir, pkg->info, line);
+			return bad_line(d, db, name, line, "not \"md5  path\"");
 		while (path[0] == '/' || (path[0] == '.' && path[1] == '/'))
 			path += path[0] == '/' ? 1 : 2;
 		if (!path[0] || strlen(path) >= WARD_PATH_MAX)
-			return diag_set(d, -EBADMSG, "%s/info/%s.md5sums: line %zu: a bad path",
-					db->admindir, pkg->info, line);
+			return bad_line(d, db, name, line, "a bad path");
 		r = sums_add(s, path, md5);
 		if (r == -E2BIG)
-			return diag_set(d, r, "%s/info/%s.md5sums: more than %u lines", db->admindir,
-					pkg->info, WARD_DPKG_FILES_MAX);
+			return diag_set(d, r, "%s/%s: more than %u lines", db->admindir, name,
+					WARD_DPKG_FILES_MAX);
 		if (r < 0)
 			return r;
 	}
@@ -688,7 +686,8 @@ static const struct diversion *diverted(const struct ward_dpkg_db *db, const cha
 }
 
 static int files_fill(struct ward_dpkg_files *f, const struct ward_dpkg_db *db,
-		      const struct ward_dpkg_pkg *pkg, const struct sums *s, struct ward_diag *d)
+		      const struct ward_dpkg_pkg *pkg, const char *name, const struct sums *s,
+		      struct ward_diag *d)
 {
 	size_t cap = 0, line = 0;
 	char *buf = f->list, *l;
@@ -704,12 +703,11 @@ static int files_fill(struct ward_dpkg_files *f, const struct ward_dpkg_db *db,
 		if (strcmp(l, "/.") == 0)
 			continue;
 		if (!list_path_ok(l))
-			return diag_set(d, -EBADMSG, "%s/info/%s.list: line %zu: not an absolute path",
-					db->admindir, pkg->info, line);
+			return bad_line(d, db, name, line, "not an absolute path");
 		r = grow((void **)&f->v, &cap, f->n, sizeof(*f->v), WARD_DPKG_FILES_MAX);
 		if (r == -E2BIG)
-			return diag_set(d, r, "%s/info/%s.list: more than %u lines", db->admindir,
-					pkg->info, WARD_DPKG_FILES_MAX);
+			return diag_set(d, r, "%s/%s: more than %u lines", db->admindir, name,
+					WARD_DPKG_FILES_MAX);
 		if (r < 0)
 			return r;
 		e = &f->v[f->n++];
@@ -746,23 +744,22 @@ int dpkg_files_load(const struct ward_dpkg_db *db, const struct ward_dpkg_pkg *p
 {
 	struct ward_dpkg_files *f = calloc(1, sizeof(*f));
 	struct sums s = { 0 };
-	char name[WARD_DPKG_NAME_MAX + 16];
+	char list[WARD_DPKG_NAME_MAX + 16], sums[WARD_DPKG_NAME_MAX + 16];
 	size_t len;
-	int r = -ENOMEM;
+	int r;
 
 	if (!f)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), "info/%s.list", pkg->info);
-	if ((r = db_read(db, name, false, &f->list, &len, d)) < 0)
-		goto out;
-	snprintf(name, sizeof(name), "info/%s.md5sums", pkg->info);
-	if ((r = db_read(db, name, true, &f->sums, &len, d)) < 0 ||
-	    (r = parse_md5sums(pkg, db, f->sums, &s, d)) < 0 ||
+	snprintf(list, sizeof(list), "info/%s.list", pkg->info);
+	snprintf(sums, sizeof(sums), "info/%s.md5sums", pkg->info);
+	if ((r = db_read(db, list, false, &f->list, &len, d)) < 0 ||
+	    (r = db_read(db, sums, true, &f->sums, &len, d)) < 0 ||
+	    (r = parse_md5sums(db, sums, f->sums, &s, d)) < 0 ||
 	    (r = parse_conffiles(f, pkg, &s)) < 0)
 		goto out;
 	if (s.n)
 		qsort(s.v, s.n, sizeof(*s.v), sum_cmp);
-	if ((r = files_fill(f, db, pkg, &s, d)) < 0)
+	if ((r = files_fill(f, db, pkg, list, &s, d)) < 0)
 		goto out;
 	*ret_files = TAKE_PTR(f);
 out:
