@@ -1161,7 +1161,7 @@ def cmd_exec(raw, results):
 
 # ---------------------------------------------------------------- index
 
-BENCHMARKS = ("digest", "replay", "append", "exec", "sandbox")
+BENCHMARKS = ("digest", "replay", "append", "exec", "sandbox", "policy")
 
 
 def cmd_index(raw, results):
@@ -1216,8 +1216,9 @@ def cmd_index(raw, results):
          % facts["nice"] if facts.get("nice", 0) else "nice 0", "`renice -n -10` in bench/lib.sh, as root"],
         ["date", facts["date"], "`date -u`"],
     ])
-    md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # all four, about 12 minutes\n"
-           "bench/digest | bench/replay | bench/append | bench/exec   # one\n```\n"
+    md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # every one, about 40 minutes\n"
+           "bench/digest | bench/replay | bench/append | bench/exec | bench/sandbox/run | "
+           "bench/policy/run   # one\n```\n"
            "Inputs are generated under bench/work/ (git-ignored; the digest file is 1 GiB, "
            "`DIGEST_MB=` changes it). `WARD=path` benchmarks another ward binary; "
            "`WARD_BENCH_WORK=` and `WARD_BENCH_RESULTS=` move the inputs and the results "

@@ -5,7 +5,7 @@ monitor, and fapolicyd's trust database (load, update, per-exec cost) in its pri
 
 usage:
   drive.py ward-switch OUT TAG WARD STATE CODE POLICY...
-      One `ward --state-dir STATE run --code CODE --stats -- CODE/swx` (the monitor follows the
+      One `ward --state-dir STATE run --code CODE --bind-ro /etc --stats -- CODE/swx` (the monitor follows the
       installed policy). For each POLICY in turn (versions rising, each signed): 3 execs of
       /usr/bin/true (cached), `ward policy install POLICY`, then wait for the monitor's
       "ward: switched to policy NAME version V" on its stderr, then 5 execs (the first one after
@@ -20,7 +20,11 @@ usage:
       database it left (time to listen: the database checked against TRUST), stop. fapolicyd is
       stopped by pid (SIGTERM, SIGKILL after 20 s) on every path.
 
-Each writes one JSON object to OUT. Any failure exits non-zero with the reason on stderr.
+  drive.py fapo-profile OUT HOLDER FAPO_DIR TRUST SECONDS
+      perf record (SECONDS) of fapolicyd while it creates its trust database from TRUST; the
+      report's symbols above 1% to OUT (text).
+
+Each of the first two writes one JSON object to OUT. Any failure exits non-zero with the reason on stderr.
 """
 import json
 import os
@@ -151,7 +155,8 @@ def ward_switch(out, tag, ward, state, code, policies):
         with open(p) as f:
             d = json.load(f)
         vers.append((d["name"], d["version"], len(d["entries"])))
-    argv = [ward, "--state-dir", state, "run", "--code", code, "--stats", "--", code + "/swx"]
+    argv = [ward, "--state-dir", state, "run", "--code", code, "--bind-ro", "/etc", "--stats", "--",
+            code + "/swx"]
     sw = Swx(argv, tag)
     mon = sw.p.pid  # `ward run` is the monitor
     warm = sw.execs(20)  # untimed: the domain's first sight of true, ld.so and libc
@@ -201,7 +206,9 @@ class Fapo:
     def ns(self, *argv):
         return ["nsenter", "-t", str(self.holder), "-m", "--"] + list(argv)
 
-    def start(self):
+    def start(self, before_listen=None):
+        """Start fapolicyd; the seconds until it listens. BEFORE_LISTEN(pid), if given, runs
+        as soon as its pid file is there."""
         pidf = os.path.join(self.fdir, "run", "fapolicyd.pid")
         if os.path.exists(pidf):
             os.unlink(pidf)
@@ -211,6 +218,13 @@ class Fapo:
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)
         self.log = Lines(self.p.stderr)
+        if before_listen:
+            end = time.monotonic() + 30
+            while not os.path.exists(pidf) and time.monotonic() < end:
+                time.sleep(0.01)
+            with open(pidf) as f:
+                self.pid = int(f.read().split()[0])
+            before_listen(self.pid)
         got = self.log.wait(lambda l: "Starting to listen for events" in l, 0, 600)
         if got is None:
             self.stop(quiet=True)
@@ -333,7 +347,7 @@ def fapo(out, tag, holder, fdir, trust, code, updates, scope):
             res["scope"] = scope_check(fa, code)
         # cached: a spawn block as bench/exec's (the object cache holds true, ld.so, libc)
         c0 = cpu_ticks(fa.pid)
-        xr = subprocess.run(fa.ns(code + "/xrun", "-w", "200", "-r", "2", "-n", "2000", "-t",
+        xr = subprocess.run(fa.ns(code + "/xrun", "-w", "200", "-r", "4", "-n", "2000", "-t",
                                   tag + " spawn", "--", TRUE), capture_output=True, text=True)
         if xr.returncode != 0:
             die("%s: xrun under fapolicyd exited %d: %s" % (tag, xr.returncode, xr.stderr))
@@ -344,7 +358,8 @@ def fapo(out, tag, holder, fdir, trust, code, updates, scope):
         sw = Swx(fa.ns(code + "/swx"), tag)
         res["warm_ns"] = sw.execs(20)
         rows = []
-        extra = "%s/swx %d %s\n" % (code, os.path.getsize(code + "/swx"), "0" * 64)
+        # a path in no trust file (fapolicyd does not look at the file while loading)
+        extra = "%s/update-marker 1 %s\n" % (code, "0" * 64)
         for k in range(updates):
             before = sw.execs(BEFORE)
             with open(trust) as f:
@@ -359,9 +374,14 @@ def fapo(out, tag, holder, fdir, trust, code, updates, scope):
             t1 = time.monotonic()
             if r.returncode != 0:
                 die("%s: fapolicyd-cli --update exited %d: %s" % (tag, r.returncode, r.stderr))
+            # "Updated": the new database is in place. The object cache, which holds the old
+            # trust of what it saw, is flushed by the next event before it is decided
+            # (new_event(): needs_flush), so the first exec after this pays for it.
             got = fa.log.wait(lambda l: l.strip() == "Updated", mark, 900)
             if got is None:
                 die("%s: no 'Updated' from fapolicyd within 900 s: %s" % (tag, fa.log.text(mark)[-8:]))
+            if any("duplicate" in l for l in fa.log.text(mark)):
+                die("%s: fapolicyd found duplicates in the trust file: %s" % (tag, fa.log.text(mark)))
             after = sw.execs(AFTER)
             rows.append({"update_cli_s": t1 - t0, "updated_after_return_s": got[1] - t1,
                          "updated_after_start_s": got[1] - t0, "before_ns": before,
@@ -389,12 +409,45 @@ def fapo(out, tag, holder, fdir, trust, code, updates, scope):
         f.write("\n")
 
 
+def fapo_profile(out, holder, fdir, trust, seconds):
+    """perf record of fapolicyd while it creates its trust database from TRUST."""
+    fa = Fapo(int(holder), fdir, "profile")
+    shutil.copyfile(trust, os.path.join(fdir, "etc", "trust.d", "bench"))
+    lib = os.path.join(fdir, "lib")
+    for x in os.listdir(lib):
+        os.unlink(os.path.join(lib, x))
+    data = out + ".data"
+    cmd = ["perf", "record", "-F", "999", "-o", data, "-p", "PID", "--", "sleep", str(seconds)]
+
+    def rec(pid):
+        time.sleep(0.5)
+        c = [str(pid) if a == "PID" else a for a in cmd]
+        subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    try:
+        start_s = fa.start(before_listen=rec)
+        fa.stop()
+    finally:
+        fa.stop(quiet=True)
+    rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort",
+                          "dso,sym", "--percent-limit", "1"], capture_output=True, text=True)
+    os.unlink(data)
+    with open(out, "w") as f:
+        f.write("# fapolicyd creating its trust database from %s (%d lines); started in %.3f s\n"
+                % (os.path.basename(trust), sum(1 for _ in open(trust)), start_s))
+        f.write("# %s   (0.5 s after its pid file appeared)\n" % " ".join(cmd))
+        f.write("# perf report -i DATA --no-children --stdio --sort dso,sym --percent-limit 1\n")
+        f.write("\n".join(l for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")))
+        f.write("\n")
+
+
 def main():
     a = sys.argv[1:]
     if len(a) >= 7 and a[0] == "ward-switch":
         return ward_switch(a[1], a[2], a[3], a[4], a[5], a[6:])
     if len(a) == 9 and a[0] == "fapo":
         return fapo(a[1], a[2], a[3], a[4], a[5], a[6], int(a[7]), a[8] == "1")
+    if len(a) == 6 and a[0] == "fapo-profile":
+        return fapo_profile(a[1], a[2], a[3], a[4], int(a[5]))
     raise SystemExit(__doc__)
 
 
