@@ -276,7 +276,7 @@ static void test_domain_record_malformed(void **state)
 		const char *msg;
 	} rows[] = {
 		{ "{}", "\"v\"" },
-		{ "{\"v\":2}", "version 2" },
+		{ "{\"v\":3}", "version 3" },
 		{ "{\"anon_exec\":false,\"code\":[],\"data_dirs\":[],\"domain\":\"d\",\"mode\":\"lax\",\"v\":1,\"wx_elf\":false}",
 		  "unknown mode" },
 		{ "{\"anon_exec\":0,\"code\":[],\"data_dirs\":[],\"domain\":\"d\",\"mode\":\"audit\",\"v\":1,\"wx_elf\":false}",
