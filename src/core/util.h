@@ -120,6 +120,12 @@ int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode);
 
 /** le32/le64 helpers: the log's on-disk integers are little-endian on every host. */
 /**
+ * fd_path() - the path of @fd as /proc/self/fd shows it, NUL-terminated in @buf (truncated to
+ * @len - 1 bytes). Return: 0 or -errno (@buf is then empty).
+ */
+int fd_path(int fd, char *buf, size_t len);
+
+/**
  * rfc3339_parse() - a UTC instant in RFC 3339 form: "YYYY-MM-DDTHH:MM:SS" with optional
  * fraction (ignored) and "Z" or "+HH:MM"/"-HH:MM". Strict: every field in range, nothing after.
  * Return: 0 or -EINVAL.

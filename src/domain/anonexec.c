@@ -149,16 +149,10 @@ int anonexec_fd(const struct anonexec *a)
 	return a ? a->fd : -1;
 }
 
-static void fd_path(int fd, char *buf, size_t len)
+static void exe_path(int fd, char *buf, size_t len)
 {
-	char proc[64];
-	ssize_t n;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		n = snprintf(buf, len, "(unknown executable)");
-	buf[n] = 0;
+	if (fd_path(fd, buf, len) < 0)
+		snprintf(buf, len, "(unknown executable)");
 }
 
 static struct exe_entry *cache_find(struct anonexec *a, const struct stat *st)
@@ -335,7 +329,7 @@ int anonexec_handle(struct anonexec *a, struct ward_diag *d)
 		err = -errno;
 	}
 	if (exe >= 0 && !err)
-		fd_path(exe, dec.path, sizeof(dec.path));
+		exe_path(exe, dec.path, sizeof(dec.path));
 	else
 		snprintf(dec.path, sizeof(dec.path), "(unknown executable)");
 	p = a->rules->mode == WARD_MODE_MEASURE ? NULL : a->rules->policy;

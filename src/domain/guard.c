@@ -570,14 +570,10 @@ struct pending {
 
 static void event_path(int fd, char *buf, size_t len)
 {
-	char proc[64];
-	ssize_t n;
+	int r = fd_path(fd, buf, len);
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		n = snprintf(buf, len, "(unknown: %s)", strerror(errno));
-	buf[n] = 0;
+	if (r < 0)
+		snprintf(buf, len, "(unknown: %s)", strerror(-r));
 }
 
 static int decide_event(struct guard *g, const struct fanotify_event_metadata *m,
