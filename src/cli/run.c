@@ -240,11 +240,12 @@ int verb_run(int argc, char **argv)
 			if (listed)
 				continue;
 			if (pol->domain.strict_code_mounts) {
+				r = cli_error(EXIT_USAGE,
+					      "--code %s: the policy %s allows only its own code dirs "
+					      "(strict_code_mounts)", code[i], pol->name);
 				state_close(st);
 				policy_free(pol);
-				return cli_error(EXIT_USAGE,
-						 "--code %s: the policy %s allows only its own code dirs "
-						 "(strict_code_mounts)", code[i], pol->name);
+				return r;
 			}
 			if (n == WARD_DOMAIN_CODE_MAX) {
 				state_close(st);

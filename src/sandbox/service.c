@@ -387,6 +387,16 @@ int sandbox_service_init(struct ward_sandbox_service *svc, struct ward_manifest 
 		return diag_set(d, -EINVAL, "enforce and audit mode need a policy");
 	if (policy && (r = apply_defaults(m, &policy->sandbox, d)) < 0)
 		return r;
+	/* A policy that fixes the code mounts fixes them for sandboxes too. */
+	for (size_t i = 0; policy && policy->domain.strict_code_mounts && i < m->n_code; i++) {
+		bool listed = false;
+
+		for (size_t k = 0; k < policy->domain.n_code_dirs; k++)
+			listed |= strcmp(m->code[i], policy->domain.code_dirs[k]) == 0;
+		if (!listed)
+			return diag_set(d, -EINVAL, "\"code\"[%zu]: %s is not one of the code dirs of "
+					"policy %s (strict_code_mounts)", i, m->code[i], policy->name);
+	}
 	if (pref)
 		s.pref = *pref;
 	if ((r = check_host(m, d)) < 0)

@@ -338,4 +338,30 @@ expect_eq "$RC" 1 "the request failed (exit 1)"
 expect_eq "$(cat "$T/slow.err")" "ward: sandbox: policy-changed: the installed policy changed during the request: a sandbox runs under one policy" "... with policy-changed"
 expect_eq "$(cat "$T/slow.out")" "" "... and no result"
 
+section "domain settings and sandbox defaults of a policy"
+CD=$(code_dir code)
+cp /usr/bin/true "$CD/mytrue"
+OTHER=$(code_dir other)
+mkpol "$T/settings.json" 1 --set domain "{\"code_dirs\": [\"$CD\"], \"strict_code_mounts\": true}" \
+	--set sandbox '{"max_output_bytes": 3}'
+SS=$T/settings.state
+new_state "$SS"
+expect_run 0 "the policy's code_dirs are mounted without --code" timeout 60 "$WARD" \
+	--state-dir "$SS" run --policy "$T/settings.json" -- "$CD/mytrue"
+expect_run 2 "strict_code_mounts: --code of another dir is refused" timeout 60 "$WARD" \
+	--state-dir "$SS" run --policy "$T/settings.json" --code "$OTHER" -- /usr/bin/true
+expect_stderr_match "--code $OTHER: the policy life allows only its own code dirs \(strict_code_mounts\)"
+manifest "$T/up.json" '{"name": "up", "argv": ["/usr/bin/tr", "a-z", "A-Z"]}'
+expect_rc 1 "the policy's max_output_bytes 3 applies to a manifest that sets none" \
+	timeout 60 "$WARD" --state-dir "$SS" sandbox run --policy "$T/settings.json" --manifest "$T/up.json" <<<"hello"
+expect_stderr_match "output-too-large"
+manifest "$T/up8.json" '{"name": "up", "argv": ["/usr/bin/tr", "a-z", "A-Z"], "max_output_bytes": 8}'
+expect_rc 0 "... and the manifest's own value wins" \
+	timeout 60 "$WARD" --state-dir "$SS" sandbox run --policy "$T/settings.json" --manifest "$T/up8.json" <<<"hello"
+expect_stdout_line "HELLO"
+manifest "$T/upc.json" "{\"name\": \"up\", \"argv\": [\"/usr/bin/tr\", \"a-z\", \"A-Z\"], \"code\": [\"$OTHER\"]}"
+expect_rc 2 "strict_code_mounts: a manifest naming another code dir is refused" \
+	timeout 60 "$WARD" --state-dir "$SS" sandbox run --policy "$T/settings.json" --manifest "$T/upc.json" <<<"hello"
+expect_stderr_match "is not one of the code dirs of policy life \(strict_code_mounts\)"
+
 finish
