@@ -64,6 +64,7 @@ int cli_policy_show(int argc, char **argv);
 int cli_policy_diff(int argc, char **argv);
 int cli_policy_revoke(int argc, char **argv);
 int verb_verify(int argc, char **argv);
+int verb_report(int argc, char **argv);
 int verb_sandbox(int argc, char **argv);
 
 

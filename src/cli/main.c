@@ -84,6 +84,7 @@ static const struct {
 	{ "evidence", verb_evidence, "export signed evidence for a verifier's nonce" },
 	{ "policy", verb_policy, "reference values: scan files into an allowlist" },
 	{ "verify", verb_verify, "verify an evidence bundle (offline)" },
+	{ "report", verb_report, "verify a raw SEV-SNP report, TDX quote or TPM quote (offline)" },
 	{ "sandbox", verb_sandbox, "run one request in a sealed sandbox, here or through wardd" },
 };
 
