@@ -357,3 +357,13 @@ int fd_path(int fd, char *buf, size_t len)
 	buf[n] = 0;
 	return 0;
 }
+
+bool key_id_valid(const char *s)
+{
+	if (strncmp(s, "ed25519:", 8) != 0 || strlen(s) != 8 + 64)
+		return false;
+	for (s += 8; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}

@@ -120,6 +120,12 @@ int fd_check_owned(int fd, mode_t forbidden, mode_t *ret_mode);
 
 /** le32/le64 helpers: the log's on-disk integers are little-endian on every host. */
 /**
+ * key_id_valid() - is @s a signing key id as policies and records name issuers:
+ * "ed25519:" and 64 lower-case hex digits (the sha256 of the raw public key)?
+ */
+bool key_id_valid(const char *s);
+
+/**
  * fd_path() - the path of @fd as /proc/self/fd shows it, NUL-terminated in @buf (truncated to
  * @len - 1 bytes). Return: 0 or -errno (@buf is then empty).
  */

@@ -96,16 +96,6 @@ static int copy_str_of(const char *rec, json_t *o, const char *key, char *out, s
 	return 0;
 }
 
-static bool key_id_ok(const char *s)
-{
-	if (strncmp(s, "ed25519:", 8) != 0 || strlen(s) != 8 + 64)
-		return false;
-	for (s += 8; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 /*
  * The optional "policy" of a ward event record @rec: {"name", "version"}, and with @ref (domain
  * and service records of version 2) also "digest", "issuer" (a key id or null) and "source".
@@ -136,7 +126,7 @@ static int read_policy_ref(const char *rec, json_t *o, char *name, size_t max, u
 			return diag_set(d, -EBADMSG, "%s: \"digest\" must be 64 hex digits", what);
 		iss = json_object_get(pol, "issuer");
 		if (!iss || (!json_is_null(iss) && (!json_is_string(iss) ||
-						    !key_id_ok(json_string_value(iss)))))
+						    !key_id_valid(json_string_value(iss)))))
 			return diag_set(d, -EBADMSG, "%s: \"issuer\" must be a key id or null", what);
 		snprintf(ref->issuer, sizeof(ref->issuer), "%s",
 			 json_is_string(iss) ? json_string_value(iss) : "");
@@ -462,7 +452,7 @@ static json_t *policy_event_json(const struct ward_policy_event *ev)
 	char hex[65];
 
 	if (!policy_action_name(ev->action) || ev->version > INT64_MAX ||
-	    ev->high_water > INT64_MAX || !key_id_ok(ev->issuer))
+	    ev->high_water > INT64_MAX || !key_id_valid(ev->issuer))
 		return NULL;
 	hex_encode(ev->digest, sizeof(ev->digest), hex);
 	return json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:I}", "v", 1, "action",
@@ -510,7 +500,7 @@ int policy_event_from_record(const struct ward_evlog_record *r, struct ward_poli
 	    (rc = copy_str_of(rec, o, "issuer", ev.issuer, sizeof(ev.issuer), d)) < 0 ||
 	    (rc = json_req_string(o, "digest", rec, &s, d)) < 0)
 		return rc;
-	if (!key_id_ok(ev.issuer))
+	if (!key_id_valid(ev.issuer))
 		return diag_set(d, -EBADMSG, "%s: \"issuer\" must be a key id", rec);
 	if (strlen(s) != 64 || hex_decode(s, 64, ev.digest, sizeof(ev.digest), &n) < 0)
 		return diag_set(d, -EBADMSG, "%s: \"digest\" must be 64 hex digits", rec);

@@ -242,16 +242,6 @@ static int parse_sandbox(json_t *o, struct ward_policy_sandbox *sb, struct ward_
 	return 0;
 }
 
-static bool key_id_valid(const char *s)
-{
-	if (strncmp(s, "ed25519:", 8) != 0 || strlen(s) != 8 + 64)
-		return false;
-	for (const char *c = s + 8; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	return true;
-}
-
 static int parse_time(json_t *root, const char *key, bool *ret_has, int64_t *ret,
 		      struct ward_diag *d)
 {
