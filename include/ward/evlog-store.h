@@ -65,7 +65,35 @@ enum {
 int evlog_store_append_flags(struct ward_evlog_store *s, struct ward_evlog_record *recs, size_t n,
 			     unsigned flags, struct ward_diag *d);
 
-/** evlog_store_sync() - make every record written so far durable. Return: 0 or -errno. */
+/*
+ * A mirror keeps registers outside the log (a TPM PCR) in step with it. The store calls it with
+ * its exclusive lock held whenever records have become durable, with the @n records of @log
+ * that are; records therefore reach the register in log order whichever process wrote them.
+ */
+typedef int (*evlog_store_mirror_fn)(void *ctx, const struct ward_evlog *log, size_t n,
+				     struct ward_diag *d);
+
+/**
+ * evlog_store_set_mirror() - install @fn (NULL: none). An append (without WARD_APPEND_NOSYNC)
+ * mirrors its records after its fdatasync; evlog_store_sync() and evlog_store_locked() mirror
+ * everything in the file. When the mirror fails, the records stay appended (they are durable)
+ * and the append returns the mirror's error.
+ */
+void evlog_store_set_mirror(struct ward_evlog_store *s, evlog_store_mirror_fn fn, void *ctx);
+
+typedef int (*evlog_store_locked_fn)(void *ctx, struct ward_evlog_store *s, struct ward_diag *d);
+
+/**
+ * evlog_store_locked() - with the exclusive lock held: load others' records, make the whole
+ * file durable, mirror it, then call @fn (may be NULL). Nothing can be appended while @fn runs,
+ * so the registers it reads (evlog_store_register()) are those of the mirror too.
+ * Return: 0, the mirror's or @fn's error, -EROFS, or an I/O errno.
+ */
+int evlog_store_locked(struct ward_evlog_store *s, evlog_store_locked_fn fn, void *ctx,
+		       struct ward_diag *d);
+
+/** evlog_store_sync() - make every record written so far durable (and mirrored). Return: 0 or
+ * -errno. */
 int evlog_store_sync(struct ward_evlog_store *s);
 
 /** evlog_store_refresh() - load records other processes appended since. Return: as open. */

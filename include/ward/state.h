@@ -8,6 +8,7 @@
 #ifndef WARD_STATE_H
 #define WARD_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ward/attest.h"
@@ -21,15 +22,27 @@ enum {
 	WARD_STATE_ATTESTER = 1 << 1,
 };
 
+#define WARD_TCTI_MAX 1024
+
 struct ward_state {
 	char *path;
 	int dirfd;
 	char attester_type[WARD_ATTESTER_TYPE_MAX];
+	char *tcti; /* tpm: the TCTI (state.json's, or the one asked for this run) */
 	unsigned banks;		       /* mask of enum ward_hash_alg kept by the log */
 	uint32_t pcr;		       /* register ward's records go to */
 	enum ward_hash_alg file_hash; /* algorithm of file digests in records */
 	struct ward_evlog_store *log;
 	struct ward_attester *att; /* NULL unless WARD_STATE_ATTESTER */
+	size_t mirrored; /* records this process extended into the attester's register */
+	size_t repaired; /* of those, the ones found missing when it opened */
+};
+
+/* What a state dir is created with, on first use (ignored after, except tcti: see below). */
+struct ward_state_create {
+	const char *attester; /* NULL: the dir's own, or attest_default_type() when new */
+	const char *tcti;     /* tpm: the TCTI; a later open may name another way to the same TPM */
+	int pcr;	      /* -1: 10, unless the tpm attester and the kernel's IMA is on */
 };
 
 /**
@@ -46,6 +59,21 @@ struct ward_state {
  */
 int state_open(const char *path, const char *attester, unsigned flags, struct ward_state **ret,
 	       struct ward_diag *d);
+
+/**
+ * state_open_with() - state_open() with creation settings (--attester, --tcti, --pcr).
+ * Return: as state_open(); -EINVAL for settings that do not fit (a PCR IMA uses, --tcti for
+ * soft); -EUCLEAN when the attester's register does not match the log.
+ */
+int state_open_with(const char *path, const struct ward_state_create *c, unsigned flags,
+		    struct ward_state **ret, struct ward_diag *d);
+
+/**
+ * state_choose_pcr() - the PCR a new state dir gets: @asked (-1 for the default) checked for
+ * @attester and whether the kernel's IMA is on. Return: 0 or -EINVAL with the reason.
+ */
+int state_choose_pcr(const char *attester, int asked, bool ima_active, uint32_t *ret,
+		     struct ward_diag *d);
 
 /**
  * state_append() - append records durably, then mirror them into the attester.

@@ -39,6 +39,8 @@ struct ward_verify_opts {
 	size_t nonce_len;
 	EVP_PKEY *const *soft_keys; /* pinned soft attester keys */
 	size_t n_soft_keys;
+	EVP_PKEY *const *ak_keys; /* pinned TPM attestation keys */
+	size_t n_ak_keys;
 	const struct ward_policy *policy; /* reference values, or NULL */
 	const struct ward_verify_prior *prior; /* for evidence that starts past record 0 */
 	const uint8_t *manifest_digest; /* 32 bytes: a ward-service record must name it, or NULL */
@@ -96,8 +98,9 @@ struct ward_verify_result {
 	enum ward_verdict verdict;
 	struct ward_quote_msg msg; /* the attested statement (valid once decoded) */
 	bool msg_decoded;
-	bool hardware_rooted;
+	bool hardware_rooted; /* tpm evidence from a TPM that is not a software TPM */
 	bool key_pinned, signature_ok, nonce_ok, log_ok, registers_ok, policy_ok;
+	bool tpm_pcr_ok; /* tpm: the quoted PCR digest is that of the statement's registers */
 	struct ward_evlog log; /* the records the evidence carried */
 	size_t objects;	       /* measured objects (file digests) in the log */
 	struct ward_verify_object *unknown; /* objects outside the reference values */
@@ -155,6 +158,12 @@ int verify_prior_parse(const uint8_t *buf, size_t len, struct ward_verify_prior 
 
 /** verify_load_pubkey_pem() - an Ed25519 public key from PEM text. Return: 0 or -EBADMSG. */
 int verify_load_pubkey_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d);
+
+/**
+ * verify_load_ak_pem() - a TPM attestation key (ECC or RSA public key) from PEM text, as
+ * `ward attester pubkey` prints it for a tpm state dir. Return: 0 or -EBADMSG.
+ */
+int verify_load_ak_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d);
 
 /* Evidence bundle encoding (the producer side; shares this module's format definitions). */
 struct ward_quote;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Encoding of the attested statement; shared by attesters and the verifier. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ward/abi/quote.h"
@@ -24,17 +25,21 @@ int quote_msg_encode(const struct ward_quote_msg *m, struct buf *out)
 	unsigned nb = 0;
 	int r;
 
-	if (m->nonce_len == 0 || m->nonce_len > WARD_NONCE_MAX || !(m->banks & WARD_HASH_ALL_MASK))
+	if (m->nonce_len == 0 || m->nonce_len > WARD_NONCE_MAX || !(m->banks & WARD_HASH_ALL_MASK) ||
+	    m->bound_key_len > WARD_BOUND_KEY_MAX || (m->flags & ~WARD_QUOTE_FLAGS_KNOWN) ||
+	    !m->root[0])
 		return -EINVAL;
 	if ((r = buf_append(out, WARD_QUOTE_MAGIC, 8)) < 0 ||
 	    (r = put_str16(out, m->attester_type, strnlen(m->attester_type, WARD_ATTESTER_TYPE_MAX))) < 0 ||
+	    (r = put_str16(out, m->root, strnlen(m->root, WARD_ROOT_STR_MAX))) < 0 ||
 	    (r = put_str16(out, m->ward_version, strnlen(m->ward_version, WARD_VERSION_STR_MAX))) < 0 ||
-	    (r = put_str16(out, m->nonce, m->nonce_len)) < 0)
+	    (r = put_str16(out, m->nonce, m->nonce_len)) < 0 ||
+	    (r = put_str16(out, m->bound_key, m->bound_key_len)) < 0)
 		return r;
-	tmp[0] = (uint8_t)(m->pcr >> 24);
-	tmp[1] = (uint8_t)(m->pcr >> 16);
-	tmp[2] = (uint8_t)(m->pcr >> 8);
-	tmp[3] = (uint8_t)m->pcr;
+	put_be32(tmp, m->flags);
+	if ((r = buf_append(out, tmp, 4)) < 0)
+		return r;
+	put_be32(tmp, m->pcr);
 	if ((r = buf_append(out, tmp, 4)) < 0)
 		return r;
 	put_be64(tmp, m->first_record);
@@ -100,11 +105,18 @@ int quote_msg_decode(const uint8_t *buf, size_t len, struct ward_quote_msg *ret,
 	const uint8_t *p;
 	int prev = -1;
 	uint16_t nb, nl;
+	bool v1;
 
-	if (take(&c, 8, &p) < 0 || memcmp(p, WARD_QUOTE_MAGIC, 8) != 0)
+	if (take(&c, 8, &p) < 0 ||
+	    (memcmp(p, WARD_QUOTE_MAGIC, 8) != 0 && memcmp(p, WARD_QUOTE_MAGIC_V1, 8) != 0))
 		return diag_set(d, -EBADMSG, "quote message: bad magic");
+	v1 = memcmp(p, WARD_QUOTE_MAGIC_V1, 8) == 0;
 	if (take_str(&c, m.attester_type, sizeof(m.attester_type), true) < 0 || !m.attester_type[0])
 		return diag_set(d, -EBADMSG, "quote message: bad attester type at offset %zu", c.off);
+	if (v1)
+		snprintf(m.root, sizeof(m.root), "%s", m.attester_type);
+	else if (take_str(&c, m.root, sizeof(m.root), true) < 0 || !m.root[0])
+		return diag_set(d, -EBADMSG, "quote message: bad root at offset %zu", c.off);
 	if (take_str(&c, m.ward_version, sizeof(m.ward_version), true) < 0)
 		return diag_set(d, -EBADMSG, "quote message: bad version at offset %zu", c.off);
 	if (take(&c, 2, &p) < 0)
@@ -114,9 +126,25 @@ int quote_msg_decode(const uint8_t *buf, size_t len, struct ward_quote_msg *ret,
 		return diag_set(d, -EBADMSG, "quote message: bad nonce at offset %zu", c.off);
 	memcpy(m.nonce, p, nl);
 	m.nonce_len = nl;
+	if (!v1) {
+		if (take(&c, 2, &p) < 0)
+			return diag_set(d, -EBADMSG, "quote message: truncated at offset %zu", c.off);
+		nl = get_be16(p);
+		if (nl > WARD_BOUND_KEY_MAX || take(&c, nl, &p) < 0)
+			return diag_set(d, -EBADMSG, "quote message: bad bound key at offset %zu",
+					c.off);
+		memcpy(m.bound_key, p, nl);
+		m.bound_key_len = nl;
+		if (take(&c, 4, &p) < 0)
+			return diag_set(d, -EBADMSG, "quote message: truncated at offset %zu", c.off);
+		m.flags = get_be32(p);
+		if (m.flags & ~WARD_QUOTE_FLAGS_KNOWN)
+			return diag_set(d, -EBADMSG, "quote message: unknown flags 0x%08x",
+					m.flags & ~WARD_QUOTE_FLAGS_KNOWN);
+	}
 	if (take(&c, 4 + 8 + 8 + 2, &p) < 0)
 		return diag_set(d, -EBADMSG, "quote message: truncated at offset %zu", c.off);
-	m.pcr = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	m.pcr = get_be32(p);
 	m.first_record = get_be64(p + 4);
 	m.record_count = get_be64(p + 12);
 	nb = get_be16(p + 20);

@@ -55,13 +55,15 @@ static int create_key(int dirfd, struct ward_diag *d)
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-static int soft_open(int dirfd, void **ret_priv, struct ward_diag *d)
+static int soft_open(int dirfd, const struct ward_attester_conf *c, void **ret_priv,
+		     struct ward_diag *d)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct soft *s;
 	mode_t mode = 0;
 	int r;
 
+	(void)c;
 	fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
 		r = create_key(dirfd, d);
@@ -159,6 +161,12 @@ static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
 	return 0;
 }
 
+static const char *soft_root(void *priv)
+{
+	(void)priv;
+	return "soft";
+}
+
 static void soft_close(void *priv)
 {
 	struct soft *s = priv;
@@ -173,10 +181,10 @@ static void soft_close(void *priv)
 
 const struct ward_attester_ops attest_soft_ops = {
 	.type = "soft",
-	.hardware_rooted = false,
 	.open = soft_open,
+	.root = soft_root,
 	.sign = soft_sign,
-	.extend = NULL,
+	.mirror = NULL,
 	.pubkey_pem = soft_pubkey_pem,
 	.close = soft_close,
 };

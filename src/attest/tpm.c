@@ -204,6 +204,82 @@ void tpm_close(struct ward_tpm *t)
 	free(t);
 }
 
+static void prop_chars(uint32_t v, char *out)
+{
+	size_t n = 0;
+
+	for (int sh = 24; sh >= 0; sh -= 8) {
+		char c = (char)(v >> sh);
+
+		if (c == '\0')
+			continue;
+		out[n++] = c >= 0x20 && c <= 0x7e ? c : '?';
+	}
+	out[n] = '\0';
+}
+
+int tpm_identity(struct ward_tpm *t, struct ward_tpm_identity *ret, struct ward_diag *d)
+{
+	_cleanup_esys_ TPMS_CAPABILITY_DATA *cap = NULL;
+	struct ward_tpm_identity id = { 0 };
+	uint32_t fw1 = 0, fw2 = 0;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 8, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(d, rc, "TPM2_GetCapability(TPM_PROPERTIES)");
+	for (uint32_t i = 0; i < cap->data.tpmProperties.count; i++) {
+		const TPMS_TAGGED_PROPERTY *p = &cap->data.tpmProperties.tpmProperty[i];
+
+		if (p->property == TPM2_PT_MANUFACTURER)
+			prop_chars(p->value, id.manufacturer);
+		else if (p->property >= TPM2_PT_VENDOR_STRING_1 &&
+			 p->property <= TPM2_PT_VENDOR_STRING_4)
+			prop_chars(p->value, id.vendor + strlen(id.vendor));
+		else if (p->property == TPM2_PT_FIRMWARE_VERSION_1)
+			fw1 = p->value;
+		else if (p->property == TPM2_PT_FIRMWARE_VERSION_2)
+			fw2 = p->value;
+	}
+	id.firmware = (uint64_t)fw1 << 32 | fw2;
+	/* libtpms answers manufacturer "IBM" and vendor strings "SW  ", " TPM" */
+	id.software = strcmp(id.manufacturer, "IBM") == 0 && strncmp(id.vendor, "SW", 2) == 0;
+	*ret = id;
+	return 0;
+}
+
+int tpm_flush_transients(struct ward_tpm *t, struct ward_diag *d)
+{
+	_cleanup_esys_ TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	int n = 0;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_HANDLES, TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
+				&cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(d, rc, "TPM2_GetCapability(HANDLES)");
+	for (uint32_t i = 0; i < cap->data.handles.count; i++) {
+		TPM2_HANDLE h = cap->data.handles.handle[i];
+		ESYS_TR tr;
+
+		if (h < TPM2_TRANSIENT_FIRST || h > TPM2_TRANSIENT_LAST)
+			continue;
+		rc = Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					   &tr);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(d, rc, "TPM2_ReadPublic(leftover transient object)");
+		rc = Esys_FlushContext(t->esys, tr);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(d, rc, "TPM2_FlushContext(leftover transient object)");
+		n++;
+	}
+	return n;
+}
+
 int tpm_active_banks(struct ward_tpm *t, uint16_t *ret_algs, size_t *ret_n, struct ward_diag *d)
 {
 	_cleanup_esys_ TPMS_CAPABILITY_DATA *cap = NULL;

@@ -10,6 +10,7 @@
 #ifndef WARD_ATTEST_TPM_H
 #define WARD_ATTEST_TPM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,26 @@ size_t tpm_alg_digest_len(uint16_t alg);
  * -ENOMEM, -EIO.
  */
 int tpm_open(const char *tcti_conf, struct ward_tpm **ret, struct ward_diag *d);
+
+/* What the TPM says it is (TPM2_GetCapability, TPM_PROPERTIES). */
+struct ward_tpm_identity {
+	char manufacturer[5]; /* TPM_PT_MANUFACTURER as 4 characters: "IBM", "INTC", "MSFT"... */
+	char vendor[17];      /* TPM_PT_VENDOR_STRING_1..4 */
+	uint64_t firmware;    /* TPM_PT_FIRMWARE_VERSION_1 << 32 | _2 */
+	bool software;	      /* libtpms (swtpm and the vTPMs built on it): "IBM" + "SW   TPM" */
+};
+
+/** tpm_identity() - the TPM's own description of itself. Return: 0 or -errno (-EIO). */
+int tpm_identity(struct ward_tpm *t, struct ward_tpm_identity *ret, struct ward_diag *d);
+
+/**
+ * tpm_flush_transients() - flush every transient object loaded in the TPM. Only for a TPM
+ * reached without a resource manager (swtpm, mssim, /dev/tpm0) and used one connection at a
+ * time: there, an object still loaded when a connection starts was left by a client that died,
+ * and would hold one of the TPM's few object slots until it restarts.
+ * Return: the number flushed, or -errno.
+ */
+int tpm_flush_transients(struct ward_tpm *t, struct ward_diag *d);
 
 /** tpm_close() - flush the loaded AK and disconnect. Accepts NULL. */
 void tpm_close(struct ward_tpm *t);

@@ -9,11 +9,15 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: ward attester pubkey [--state-dir DIR] [--attester TYPE]\n"
+	fputs("Usage: ward attester pubkey [--state-dir DIR] [--attester soft|tpm] [--tcti TCTI]\n"
+	      "                           [--pcr N]\n"
 	      "\n"
-	      "Print the public key (PEM) that signs this state dir's evidence. A verifier pins it\n"
-	      "with 'ward verify --soft-key FILE'. The attester of a state dir is fixed when the\n"
-	      "dir is first used: tpm where a TPM device exists, else soft, or as --attester says.\n",
+	      "Print the public key (PEM) that signs this state dir's evidence: the soft attester's\n"
+	      "Ed25519 key, or the tpm attester's attestation key (ECC P-256, made in the TPM on\n"
+	      "first use). A verifier pins it with 'ward verify --soft-key FILE' or '--ak-key FILE'.\n"
+	      "The attester of a state dir is fixed when the dir is first used: tpm where a TPM\n"
+	      "device exists, else soft, or as --attester says; --tcti tells the tpm attester how\n"
+	      "to reach the TPM (default " WARD_TPM_DEFAULT_TCTI ", or e.g. swtpm:path=SOCK).\n",
 	      f);
 }
 

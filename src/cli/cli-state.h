@@ -20,7 +20,10 @@ int cli_open_state(unsigned flags, struct ward_state **ret);
 int cli_monitor_policy(struct ward_state *st, const char *path, struct ward_policy **ret,
 		       struct ward_policy_ref *ret_pref, enum ward_policy_status *ret_status);
 
-/* Handle the common long options ('s' state dir, 'A' attester). Return: 1 if handled. */
+/* --pcr N: 0..23, or 24 (refused with its reason when a state dir is created). */
+int cli_parse_pcr(const char *s);
+
+/* Handle the common long options (state dir, attester, tcti, pcr). Return: 1 if handled. */
 int cli_parse_common(int c, const char *arg);
 
 #endif

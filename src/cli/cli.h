@@ -22,7 +22,11 @@ enum {
 struct cli_global {
 	const char *state_dir; /* NULL: WARD_STATE_DIR or the built-in default */
 	const char *attester;  /* --attester, NULL when not given */
+	const char *tcti;      /* --tcti, NULL when not given */
+	int pcr;	       /* --pcr, -1 when not given */
 };
+
+enum { CLI_OPT_TCTI = 0x101, CLI_OPT_PCR };
 
 extern struct cli_global cli_global;
 
@@ -39,10 +43,11 @@ int cli_parse_bank(const char *opt, const char *s, enum ward_hash_alg *ret);
 /* Parse --nonce HEX (1..64 bytes). Return: 0 or EXIT_USAGE. */
 int cli_parse_nonce(const char *s, unsigned char *out, size_t *ret_len);
 
-/* Handle --state-dir and --attester inside a verb's option loop (long options 's' and 'A'). */
+/* --state-dir, --attester, --tcti and --pcr inside a verb's option loop (cli_parse_common()). */
 #define CLI_COMMON_LONGOPTS                                                                        \
 	{ "state-dir", required_argument, NULL, 's' }, { "attester", required_argument, NULL, 'A' }, \
-	{ "help", no_argument, NULL, 'h' }
+	{ "tcti", required_argument, NULL, CLI_OPT_TCTI },                                         \
+	{ "pcr", required_argument, NULL, CLI_OPT_PCR }, { "help", no_argument, NULL, 'h' }
 
 int verb_log(int argc, char **argv);
 int verb_run(int argc, char **argv);

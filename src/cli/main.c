@@ -8,12 +8,13 @@
 
 #include <openssl/crypto.h>
 
+#include "cli/cli-state.h"
 #include "cli/cli.h"
 #include "core/util.h"
 #include "ward-config.h"
 #include "ward/limits.h"
 
-struct cli_global cli_global;
+struct cli_global cli_global = { .pcr = -1 };
 
 static void __attribute__((format(printf, 1, 0))) vmsg(const char *fmt, va_list ap)
 {
@@ -91,7 +92,8 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ward [--state-dir DIR] [--attester soft|tpm|tsm] VERB [ARGS]...\n"
+		"Usage: ward [--state-dir DIR] [--attester soft|tpm|tsm] [--tcti TCTI] [--pcr N] VERB\n"
+		"            [ARGS]...\n"
 		"\n"
 		"ward measures and enforces the integrity of user-space code in confidential VMs\n"
 		"and exports evidence that a remote verifier checks offline.\n"
@@ -103,12 +105,17 @@ static void usage(FILE *f)
 		"\n"
 		"Global options:\n"
 		"  --state-dir DIR   state directory (default: $WARD_STATE_DIR or %s)\n"
-		"  --attester TYPE   root of trust fixed when a state dir is first used\n"
+		"  --attester TYPE   root of trust fixed when a state dir is first used: soft,\n"
+		"                    tpm (default where /dev/tpmrm0 exists) or tsm\n"
+		"  --tcti TCTI       tpm: how to reach the TPM (default %s;\n"
+		"                    swtpm:path=SOCK, swtpm:host=H,port=N, mssim:...)\n"
+		"  --pcr N           the PCR of a new state dir (default 10, IMA's: a tpm state\n"
+		"                    dir on a kernel whose IMA measures must name another)\n"
 		"  -h, --help        this help; 'ward VERB --help' for a verb\n"
 		"  -V, --version     print the version\n"
 		"\n"
 		"Exit status: 0 success or trusted, 1 negative verdict, 2 malformed input or usage.\n",
-		WARD_DEFAULT_STATE_DIR);
+		WARD_DEFAULT_STATE_DIR, WARD_TPM_DEFAULT_TCTI);
 }
 
 int main(int argc, char **argv)
@@ -116,6 +123,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "attester", required_argument, NULL, 'A' },
+		{ "tcti", required_argument, NULL, CLI_OPT_TCTI },
+		{ "pcr", required_argument, NULL, CLI_OPT_PCR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
@@ -129,7 +138,9 @@ int main(int argc, char **argv)
 			cli_global.state_dir = optarg;
 			break;
 		case 'A':
-			cli_global.attester = optarg;
+		case CLI_OPT_TCTI:
+		case CLI_OPT_PCR:
+			cli_parse_common(c, optarg);
 			break;
 		case 'h':
 			usage(stdout);

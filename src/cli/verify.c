@@ -14,7 +14,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--policy FILE]\n"
+	fputs("Usage: ward verify EVIDENCE --nonce HEX [--soft-key PEM]... [--ak-key PEM]...\n"
+	      "                   [--policy FILE]\n"
 	      "                   [--prior STATE] [--manifest-digest HEX]\n"
 	      "                   [--min-policy-version N] [--policy-issuer KEY.pub] [--json]\n"
 	      "\n"
@@ -25,6 +26,10 @@ static void usage(FILE *f)
 	      "  --soft-key PEM   a soft attester public key to accept (repeatable); soft\n"
 	      "                   evidence is never trusted without one, and is never\n"
 	      "                   hardware-rooted\n"
+	      "  --ak-key PEM     a TPM attestation key to accept (repeatable; 'ward attester\n"
+	      "                   pubkey' of a tpm state dir prints it): tpm evidence is trusted\n"
+	      "                   only when quoted by one. Evidence from a software TPM (swtpm)\n"
+	      "                   is reported as such, never as hardware-rooted\n"
 	      "  --policy FILE    reference values ('ward policy scan' output)\n"
 	      "  --prior STATE    the --json output of an earlier trusted verification of the same\n"
 	      "                   log: evidence exported with --since is checked from there\n"
@@ -125,7 +130,9 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 	hex_encode(res->public_key, res->public_key_len, keyhex);
 	json_object_set_new(o, "trusted", json_boolean(res->verdict == WARD_VERDICT_PASS));
 	json_object_set_new(o, "attester", json_string(res->msg.attester_type));
+	json_object_set_new(o, "root", json_string(res->msg.root));
 	json_object_set_new(o, "hardware_rooted", json_boolean(res->hardware_rooted));
+	json_object_set_new(o, "ima_active", json_boolean(res->msg.flags & WARD_QUOTE_IMA_ACTIVE));
 	json_object_set_new(o, "ward_version", json_string(res->msg.ward_version));
 	json_object_set_new(o, "checks", json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 						   "key_pinned", res->key_pinned, "signature",
@@ -134,6 +141,9 @@ static json_t *result_json(const struct ward_verify_result *res, const struct wa
 						   res->registers_ok, "reference_values",
 						   pol ? res->policy_ok : 1, "manifest",
 						   res->manifest_ok));
+	if (strcmp(res->msg.attester_type, "tpm") == 0)
+		json_object_set_new(json_object_get(o, "checks"), "tpm_pcr",
+				    json_boolean(res->tpm_pcr_ok));
 	json_object_set_new(o, "reasons", reasons);
 	json_object_set_new(o, "first_record", json_integer((json_int_t)res->msg.first_record));
 	json_object_set_new(o, "records", json_integer((json_int_t)res->msg.record_count));
@@ -235,9 +245,20 @@ static void result_text(const struct ward_verify_result *res, const struct ward_
 	bool ok = res->verdict == WARD_VERDICT_PASS;
 
 	printf("verdict: %s\n", ok ? "TRUSTED" : "NOT TRUSTED");
-	printf("  attester:     %s (%s)\n", res->msg.attester_type,
-	       res->hardware_rooted ? "hardware-rooted"
-				    : "NOT hardware-rooted: a software key; trust rests on pinning it");
+	printf("  attester:     %s, root %s (%s)\n", res->msg.attester_type, res->msg.root,
+	       res->hardware_rooted
+		       ? "hardware-rooted: a TPM quote by the pinned attestation key"
+	       : strcmp(res->msg.root, "swtpm") == 0
+		       ? "software TPM: NOT hardware-rooted; it protects the log only as far as "
+			 "the host that runs the swtpm is trusted"
+		       : "NOT hardware-rooted: a software key; trust rests on pinning it");
+	if (strcmp(res->msg.attester_type, "tpm") == 0)
+		printf("  tpm pcr:      %s\n", res->tpm_pcr_ok ? "the quoted PCR is the statement's "
+							      "registers"
+							    : "MISMATCH");
+	if (res->msg.flags & WARD_QUOTE_IMA_ACTIVE)
+		printf("  kernel IMA:   active when quoted (ward's PCR is %u)\n",
+		       (unsigned)res->msg.pcr);
 	printf("  key:          %s\n", res->key_pinned ? "pinned" : "NOT pinned");
 	printf("  signature:    %s\n", res->signature_ok ? "ok" : "BAD");
 	printf("  nonce:        %s\n", res->nonce_ok ? "ok" : "MISMATCH");
@@ -292,6 +313,7 @@ int verb_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "soft-key", required_argument, NULL, 'k' },
+		{ "ak-key", required_argument, NULL, 'a' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "prior", required_argument, NULL, 'P' },
 		{ "manifest-digest", required_argument, NULL, 'm' },
@@ -301,7 +323,7 @@ int verb_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX];
+	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX], *aks[WARD_PINNED_KEYS_MAX];
 	uint8_t manifest_digest[32];
 	char issuer[WARD_KEY_ID_STR_MAX];
 	unsigned char nonce[WARD_NONCE_MAX];
@@ -311,7 +333,7 @@ int verb_verify(int argc, char **argv)
 	struct ward_policy *pol = NULL;
 	struct ward_diag d = { { 0 } };
 	_cleanup_free_ unsigned char *buf = NULL;
-	size_t nkeys = 0, len;
+	size_t nkeys = 0, naks = 0, len;
 	bool json = false;
 	int c, r, ret = EXIT_USAGE;
 
@@ -337,6 +359,19 @@ int verb_verify(int argc, char **argv)
 				goto out;
 			}
 			nkeys++;
+			break;
+		case 'a':
+			if (naks == WARD_PINNED_KEYS_MAX) {
+				cli_error(EXIT_USAGE, "--ak-key: at most %d keys", WARD_PINNED_KEYS_MAX);
+				goto out;
+			}
+			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
+				goto out;
+			if (verify_load_ak_pem(in, inlen, &aks[naks], &d) < 0) {
+				cli_error(EXIT_USAGE, "--ak-key %s: %s", optarg, d.msg);
+				goto out;
+			}
+			naks++;
 			break;
 		case 'p':
 			if (pol) {
@@ -435,6 +470,8 @@ int verb_verify(int argc, char **argv)
 		goto out;
 	o.soft_keys = keys;
 	o.n_soft_keys = nkeys;
+	o.ak_keys = aks;
+	o.n_ak_keys = naks;
 	o.policy = pol;
 	r = verify_evidence(buf, len, &o, &res, &d);
 	if (r < 0) {
@@ -456,6 +493,8 @@ out:
 	verify_result_clear(&res);
 	for (size_t i = 0; i < nkeys; i++)
 		EVP_PKEY_free(keys[i]);
+	for (size_t i = 0; i < naks; i++)
+		EVP_PKEY_free(aks[i]);
 	policy_free(pol);
 	return ret;
 }

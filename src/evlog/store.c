@@ -33,6 +33,8 @@ struct ward_evlog_store {
 	uint64_t cut;
 	/* A failed load leaves memory and file out of step: every later use refuses. */
 	int broken;
+	evlog_store_mirror_fn mirror; /* called with the lock held, records durable */
+	void *mirror_ctx;
 	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
 };
 
@@ -216,10 +218,43 @@ int evlog_store_append(struct ward_evlog_store *s, struct ward_evlog_record *rec
 	return evlog_store_append_flags(s, recs, n, 0, d);
 }
 
+void evlog_store_set_mirror(struct ward_evlog_store *s, evlog_store_mirror_fn fn, void *ctx)
+{
+	s->mirror = fn;
+	s->mirror_ctx = ctx;
+}
+
+int evlog_store_locked(struct ward_evlog_store *s, evlog_store_locked_fn fn, void *ctx,
+		       struct ward_diag *d)
+{
+	int r;
+
+	if (s->flags & WARD_STORE_RDONLY)
+		return -EROFS;
+	if ((r = lock(s, LOCK_EX)) < 0)
+		return r;
+	if ((r = load_tail(s, d)) < 0)
+		goto out;
+	/* Every record in the file is durable before anyone mirrors or quotes it: records other
+	 * writers wrote without syncing yet included. */
+	if (fdatasync(s->fd) < 0) {
+		r = diag_set(d, -errno, "log sync failed: %s", strerror(errno));
+		goto out;
+	}
+	if (s->mirror && (r = s->mirror(s->mirror_ctx, &s->log, s->log.n, d)) < 0)
+		goto out;
+	r = fn ? fn(ctx, s, d) : 0;
+out:
+	flock(s->fd, LOCK_UN);
+	return r;
+}
+
 int evlog_store_sync(struct ward_evlog_store *s)
 {
 	if (s->flags & WARD_STORE_RDONLY)
 		return -EROFS;
+	if (s->mirror)
+		return evlog_store_locked(s, NULL, NULL, NULL);
 	return fdatasync(s->fd) < 0 ? -errno : 0;
 }
 
@@ -269,6 +304,11 @@ int evlog_store_append_flags(struct ward_evlog_store *s, struct ward_evlog_recor
 	}
 	s->end += b.len;
 	s->next_seq += n;
+	/* Durable now, so mirrored now, before the lock lets another writer in: registers see
+	 * records in log order. A mirror that fails leaves the records appended (the log is the
+	 * truth; a restart repairs the register) and the caller told. */
+	if (!(flags & WARD_APPEND_NOSYNC) && s->mirror)
+		r = s->mirror(s->mirror_ctx, &s->log, s->log.n, d);
 out:
 	buf_free(&b);
 	flock(s->fd, LOCK_UN);

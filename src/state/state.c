@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * State directory layout (0700, owned by the monitor's uid):
- *   state.json    settings fixed at creation: attester, banks, PCR, file hash
+ *   state.json    settings fixed at creation: attester, banks, PCR, file hash, TCTI (tpm)
  *   log           the measurement log (evlog/store.c)
  *   soft-key.pem  the soft attester's key (0600), when the attester is soft
+ *   tpm-ak.key    the tpm attester's AK auth and blob (0600), when the attester is tpm
  *   lock          flock(2) taken while the directory is first set up
  */
 #include <dirent.h>
@@ -56,7 +57,7 @@ static int write_config(struct ward_state *s)
 	root = json_pack("{s:i, s:s, s:O, s:i, s:s, s:s}", "ward_state", 1, "attester",
 			 s->attester_type, "banks", banks, "pcr", (json_int_t)s->pcr, "file_hash",
 			 hash_alg_name(s->file_hash), "created_by", "ward " WARD_VERSION);
-	if (!root)
+	if (!root || (s->tcti && json_object_set_new(root, "tcti", json_string(s->tcti)) < 0))
 		return -ENOMEM;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
@@ -67,7 +68,7 @@ static int write_config(struct ward_state *s)
 static int read_config(struct ward_state *s, struct ward_diag *d)
 {
 	static const char *const keys[] = { "ward_state", "attester", "banks", "pcr", "file_hash",
-					    "created_by", NULL };
+					    "created_by", "tcti", NULL };
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_json_ json_t *root = NULL;
@@ -107,9 +108,72 @@ static int read_config(struct ward_state *s, struct ward_diag *d)
 			return diag_set(d, -EBADMSG, "%s/%s: unknown bank", s->path, STATE_CONFIG);
 		s->banks |= 1u << a;
 	}
+	if (json_object_get(root, "tcti")) {
+		const char *tcti;
+
+		if ((r = json_req_string(root, "tcti", STATE_CONFIG, &tcti, d)) < 0)
+			return r;
+		if (!*tcti || strlen(tcti) > WARD_TCTI_MAX)
+			return diag_set(d, -EBADMSG, "%s/%s: bad \"tcti\"", s->path, STATE_CONFIG);
+		s->tcti = strdup(tcti);
+		if (!s->tcti)
+			return -ENOMEM;
+	}
+	if (strcmp(att, "tpm") == 0 && !s->tcti)
+		return diag_set(d, -EBADMSG, "%s/%s: a tpm state dir needs \"tcti\"", s->path,
+				STATE_CONFIG);
 	snprintf(s->attester_type, sizeof(s->attester_type), "%s", att);
 	s->pcr = (uint32_t)pcr;
 	return 0;
+}
+
+/*
+ * The PCR of a new state dir. PCR 10 is IMA's: Keylime and evmctl read it as the kernel's
+ * list, so ward uses it only while the kernel's IMA is off, and a TPM state dir on a kernel
+ * whose IMA measures must name another. PCRs 17..22 (DRTM) cannot be extended from locality 0
+ * and 16 and 23 can be reset by anyone who can reach the TPM.
+ */
+static int choose_pcr(const char *attester, int asked, bool ima_active, uint32_t *ret,
+		      struct ward_diag *d)
+{
+	bool tpm = strcmp(attester, "tpm") == 0;
+
+	if (asked < 0) {
+		if (tpm && ima_active)
+			return diag_set(d, -EINVAL,
+					"the kernel's IMA measures into PCR 10: pass --pcr N to give "
+					"ward another PCR (8..15 are the OS's; check your boot chain "
+					"does not use it)");
+		*ret = WARD_IMA_PCR;
+		return 0;
+	}
+	if (asked > 23)
+		return diag_set(d, -EINVAL, "--pcr %d: PCRs are 0..23", asked);
+	if (tpm && asked == WARD_IMA_PCR && ima_active)
+		return diag_set(d, -EINVAL, "--pcr 10: the kernel's IMA measures into PCR 10; "
+					    "pick another");
+	if (tpm && (asked == 16 || asked == 23 || (asked >= 17 && asked <= 22)))
+		return diag_set(d, -EINVAL,
+				"--pcr %d: PCRs 16 and 23 can be reset by any TPM user and 17..22 "
+				"are for dynamic launch; pick one of 0..15", asked);
+	*ret = (uint32_t)asked;
+	return 0;
+}
+
+int state_choose_pcr(const char *attester, int asked, bool ima_active, uint32_t *ret,
+		     struct ward_diag *d)
+{
+	return choose_pcr(attester, asked, ima_active, ret, d);
+}
+
+static int state_mirror(void *ctx, const struct ward_evlog *log, size_t n, struct ward_diag *d)
+{
+	struct ward_state *s = ctx;
+	size_t ext = 0;
+	int r = attest_mirror(s->att, log, n, &ext, d);
+
+	s->mirrored += ext;
+	return r;
 }
 
 /*
@@ -179,6 +243,15 @@ static int check_dir(struct ward_state *s, struct ward_diag *d)
 int state_open(const char *path, const char *attester, unsigned flags, struct ward_state **ret,
 	       struct ward_diag *d)
 {
+	struct ward_state_create c = { .attester = attester, .pcr = -1 };
+
+	return state_open_with(path, &c, flags, ret, d);
+}
+
+int state_open_with(const char *path, const struct ward_state_create *c, unsigned flags,
+		    struct ward_state **ret, struct ward_diag *d)
+{
+	const char *attester = c->attester;
 	struct ward_state *s;
 	_cleanup_close_ int lockfd = -EBADF;
 	int r;
@@ -222,13 +295,28 @@ int state_open(const char *path, const char *attester, unsigned flags, struct wa
 		snprintf(s->attester_type, sizeof(s->attester_type), "%s",
 			 attester ? attester : attest_default_type());
 		r = attest_available(s->attester_type, d);
-		if (r < 0 && !attester)
-			diag_set(d, r, "this machine has a TPM (/dev/tpmrm0) but this build has no tpm "
-				       "attester: pass --attester soft to use a software key, knowingly");
 		if (r < 0)
 			goto fail;
+		if ((r = choose_pcr(s->attester_type, c->pcr, attest_ima_active(), &s->pcr, d)) < 0)
+			goto fail;
 		s->banks = DEFAULT_BANKS;
-		s->pcr = WARD_IMA_PCR;
+		if (strcmp(s->attester_type, "tpm") == 0) {
+			/* Every bank the TPM has active, so that no bank of the PCR is left for
+			 * someone else to fill. */
+			s->tcti = strdup(c->tcti ? c->tcti : WARD_TPM_DEFAULT_TCTI);
+			if (!s->tcti) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			if ((r = attest_tpm_banks(s->tcti, &s->banks, d)) < 0) {
+				diag_prefix(d, "cannot set up the tpm attester: ");
+				goto fail;
+			}
+		} else if (c->tcti) {
+			r = diag_set(d, -EINVAL, "--tcti is for the tpm attester, not %s",
+				     s->attester_type);
+			goto fail;
+		}
 		s->file_hash = WARD_HASH_SHA256;
 		r = write_config(s);
 		if (r < 0)
@@ -253,8 +341,35 @@ int state_open(const char *path, const char *attester, unsigned flags, struct wa
 		diag_prefix(d, "%s/%s: ", path, STATE_LOG);
 		goto fail;
 	}
-	if ((flags & WARD_STATE_ATTESTER) && (r = attest_open(s->attester_type, s->dirfd, &s->att, d)) < 0)
+	if (c->tcti && (!s->tcti || strcmp(c->tcti, s->tcti) != 0) &&
+	    strcmp(s->attester_type, "tpm") == 0) {
+		/* The TPM is reached another way now (a new socket path, a device): used for this
+		 * run only; a different TPM would not load the AK, so nothing is mixed. */
+		free(s->tcti);
+		s->tcti = strdup(c->tcti);
+		if (!s->tcti) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	} else if (c->tcti && strcmp(s->attester_type, "tpm") != 0) {
+		r = diag_set(d, -EINVAL, "--tcti: state dir %s uses the %s attester, not tpm", path,
+			     s->attester_type);
 		goto fail;
+	}
+	if (flags & WARD_STATE_ATTESTER) {
+		struct ward_attester_conf ac = { .tcti = s->tcti, .pcr = s->pcr, .banks = s->banks };
+
+		if ((r = attest_open(s->attester_type, s->dirfd, &ac, &s->att, d)) < 0)
+			goto fail;
+		if (attest_has_registers(s->att)) {
+			/* From now on every durable record is mirrored under the log's lock; first
+			 * catch up on records a crash or a writer without the attester left out. */
+			evlog_store_set_mirror(s->log, state_mirror, s);
+			if ((r = evlog_store_locked(s->log, NULL, NULL, d)) < 0)
+				goto fail;
+			s->repaired = s->mirrored;
+		}
+	}
 	*ret = s;
 	return 0;
 fail:
@@ -271,54 +386,68 @@ int state_append(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
 int state_append_flags(struct ward_state *s, struct ward_evlog_record *recs, size_t n,
 		       unsigned flags, struct ward_diag *d)
 {
-	const struct ward_evlog *log;
-	size_t first;
+	/* Durable first, then mirrored (the store calls state_mirror() after its fdatasync, or
+	 * at the next evlog_store_sync() for WARD_APPEND_NOSYNC): a crash in between leaves
+	 * records the register lacks, which the next open replays; never a register value no
+	 * record explains. */
+	return evlog_store_append_flags(s->log, recs, n, flags, d);
+}
+
+struct quote_ctx {
+	struct ward_state *s;
+	struct ward_quote_msg m;
+	uint64_t first_record;
+	struct ward_quote q;
+};
+
+/* Under the log's lock: the statement's registers are the PCR's, nothing can come between. */
+static int quote_locked(void *ctx, struct ward_evlog_store *store, struct ward_diag *d)
+{
+	struct quote_ctx *qc = ctx;
+	const struct ward_evlog *log = evlog_store_log(store);
 	int r;
 
-	r = evlog_store_append_flags(s->log, recs, n, flags, d);
-	if (r < 0 || !s->att)
-		return r;
-	/* Durable first, then mirrored: a crash in between leaves records the register lacks,
-	 * which a restart can replay; never a register value no record explains. */
-	log = evlog_store_log(s->log);
-	first = log->n - n;
-	for (size_t i = first; i < log->n; i++)
-		if ((r = attest_extend(s->att, &log->rec[i], d)) < 0)
+	if (qc->first_record > log->n)
+		return diag_set(d, -ERANGE, "the log has %zu records; cannot start at %llu", log->n,
+				(unsigned long long)qc->first_record);
+	qc->m.first_record = qc->first_record;
+	qc->m.record_count = log->n;
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+		if ((qc->s->banks & (1u << a)) &&
+		    (r = evlog_store_register(store, a, qc->m.reg[a])) < 0)
 			return r;
-	return 0;
+	return attest_quote(qc->s->att, &qc->m, &qc->q, d);
 }
 
 int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, uint64_t first_record,
 		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d)
 {
-	struct ward_quote_msg m = { 0 };
-	const struct ward_evlog *log;
+	struct quote_ctx qc = { .s = s, .first_record = first_record };
 	int r;
 
 	if (!s->att)
 		return -EINVAL;
 	if (nonce_len == 0 || nonce_len > WARD_NONCE_MAX)
 		return -EINVAL;
-	if ((r = evlog_store_refresh(s->log, d)) < 0)
+	snprintf(qc.m.ward_version, sizeof(qc.m.ward_version), "%s", WARD_VERSION);
+	memcpy(qc.m.nonce, nonce, nonce_len);
+	qc.m.nonce_len = nonce_len;
+	qc.m.pcr = s->pcr;
+	qc.m.banks = s->banks;
+	if (attest_has_registers(s->att)) {
+		r = evlog_store_locked(s->log, quote_locked, &qc, d);
+	} else {
+		/* soft: the registers are the log's own; no lock needed beyond catching up */
+		r = evlog_store_refresh(s->log, d);
+		if (r == 0)
+			r = quote_locked(&qc, s->log, d);
+	}
+	if (r < 0) {
+		attest_quote_clear(&qc.q);
 		return r;
-	log = evlog_store_log(s->log);
-	if (first_record > log->n)
-		return diag_set(d, -ERANGE, "the log has %zu records; cannot start at %llu", log->n,
-				(unsigned long long)first_record);
-	snprintf(m.ward_version, sizeof(m.ward_version), "%s", WARD_VERSION);
-	memcpy(m.nonce, nonce, nonce_len);
-	m.nonce_len = nonce_len;
-	m.pcr = s->pcr;
-	m.first_record = first_record;
-	m.record_count = log->n;
-	m.banks = s->banks;
-	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
-		if ((s->banks & (1u << a)) && (r = evlog_store_register(s->log, a, m.reg[a])) < 0)
-			return r;
-	r = attest_quote(s->att, &m, ret_quote, d);
-	if (r < 0)
-		return r;
-	*ret_msg = m;
+	}
+	*ret_msg = qc.m;
+	*ret_quote = qc.q;
 	return 0;
 }
 
@@ -330,6 +459,7 @@ void state_close(struct ward_state *s)
 	evlog_store_free(s->log);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
+	free(s->tcti);
 	free(s->path);
 	free(s);
 }

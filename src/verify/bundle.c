@@ -43,6 +43,16 @@ int bundle_encode(const struct ward_quote *q, const struct ward_evlog *log, uint
 			 "first_record", (json_int_t)first_record, "data", data);
 	if (!root)
 		return -ENOMEM;
+	if (q->report) {
+		/* tpm: the TPM's own structures, as TPM2_Quote returned them */
+		_cleanup_free_ char *rep = b64_encode(q->report, q->report_len);
+		_cleanup_free_ char *aux = b64_encode(q->aux, q->aux_len);
+		json_t *qo = json_object_get(root, "quote");
+
+		if (!rep || !aux || json_object_set_new(qo, "attest", json_string(rep)) < 0 ||
+		    json_object_set_new(qo, "ak_public", json_string(aux)) < 0)
+			return -ENOMEM;
+	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;

@@ -767,3 +767,58 @@ int report_verify_tpm(const uint8_t *buf, size_t len, const struct ward_report_o
 	*ret = res;
 	return 0;
 }
+
+int report_tpm_quoted(const uint8_t *attest, size_t len, const uint8_t *sig, size_t sig_len,
+		      struct ward_tpm_quoted *ret, struct ward_diag *d)
+{
+	struct ward_tpm_quoted q = { 0 };
+	struct attest a = { 0 };
+	struct sig s = { 0 };
+	int k;
+
+	if ((k = parse_attest(attest, len, &a, d)) < 0 || (k = parse_sig(sig, sig_len, &s, d)) < 0)
+		return k;
+	if (!a.is_quote)
+		return diag_set(d, -EBADMSG, "TPMS_ATTEST: type 0x%04x is not a quote", a.type);
+	q.n_banks = a.n_banks;
+	for (uint32_t i = 0; i < a.n_banks; i++) {
+		q.alg[i] = a.banks[i].hash;
+		for (unsigned b = 0; b < a.banks[i].n_select; b++)
+			q.pcrs[i] |= (uint64_t)a.banks[i].select[b] << (8 * b);
+	}
+	q.sig_hash = s.hash;
+	memcpy(q.pcr_digest, a.pcr_digest.b, a.pcr_digest.len);
+	q.pcr_digest_len = a.pcr_digest.len;
+	q.reset_count = a.reset_count;
+	q.restart_count = a.restart_count;
+	q.clock = a.clock;
+	q.firmware = a.firmware;
+	*ret = q;
+	return 0;
+}
+
+int report_tpm_ak_spki(const uint8_t *pub, size_t len, uint8_t **ret_der, size_t *ret_len,
+		       struct ward_diag *d)
+{
+	_cleanup_pkey_ EVP_PKEY *pkey = NULL;
+	struct pubkey p = { 0 };
+	unsigned char *der = NULL;
+	uint8_t *out;
+	int k, n;
+
+	if ((k = parse_public(pub, len, &p, d)) < 0 || (k = build_pkey(&p, &pkey, d)) < 0)
+		return k;
+	n = i2d_PUBKEY(pkey, &der);
+	if (n <= 0)
+		return -ENOMEM;
+	out = malloc((size_t)n);
+	if (!out) {
+		OPENSSL_free(der);
+		return -ENOMEM;
+	}
+	memcpy(out, der, (size_t)n);
+	OPENSSL_free(der);
+	*ret_der = out;
+	*ret_len = (size_t)n;
+	return 0;
+}

@@ -17,6 +17,8 @@
 #include "core/json.h"
 #include "ward/decision.h"
 #include "ward/manifest.h"
+#include "ward/report-tpm.h"
+#include "ward/report.h"
 #include "ward/verify.h"
 
 static int add_reason(struct ward_verify_result *res, const char *fmt, ...)
@@ -84,6 +86,24 @@ int verify_load_pubkey_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struc
 	return 0;
 }
 
+int verify_load_ak_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d)
+{
+	_cleanup_bio_ BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *k;
+
+	if (!bio || len > WARD_PEM_MAX)
+		return diag_set(d, -EBADMSG, "public key too large");
+	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (!k)
+		return diag_set(d, -EBADMSG, "not a PEM public key");
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC && EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
+		EVP_PKEY_free(k);
+		return diag_set(d, -EBADMSG, "not an ECC or RSA public key (a TPM attestation key)");
+	}
+	*ret = k;
+	return 0;
+}
+
 static int get_b64(json_t *obj, const char *key, const char *what, uint8_t **ret, size_t *ret_len,
 		   struct ward_diag *d)
 {
@@ -98,11 +118,11 @@ static int get_b64(json_t *obj, const char *key, const char *what, uint8_t **ret
 	return r;
 }
 
-static bool key_pinned(const uint8_t *der, size_t len, const struct ward_verify_opts *o)
+static bool key_pinned(const uint8_t *der, size_t len, EVP_PKEY *const *keys, size_t n_keys)
 {
-	for (size_t i = 0; i < o->n_soft_keys; i++) {
+	for (size_t i = 0; i < n_keys; i++) {
 		unsigned char *pd = NULL;
-		int n = i2d_PUBKEY(o->soft_keys[i], &pd);
+		int n = i2d_PUBKEY(keys[i], &pd);
 		bool eq = n > 0 && (size_t)n == len && memcmp(pd, der, len) == 0;
 
 		OPENSSL_free(pd);
@@ -629,12 +649,148 @@ out:
 	return r;
 }
 
+/* soft: an Ed25519 signature over the statement by a pinned key; never hardware-rooted. */
+static int check_soft(struct ward_verify_result *res, json_t *quote, const uint8_t *msg,
+		      size_t msg_len, const uint8_t *sig, size_t sig_len,
+		      const struct ward_verify_opts *o, struct ward_diag *d)
+{
+	static const char *const qkeys[] = { "message", "signature", NULL };
+	int r;
+
+	if ((r = json_only_keys(quote, qkeys, "evidence quote", d)) < 0)
+		return r;
+	if (strcmp(res->msg.root, "soft") != 0 &&
+	    (r = add_reason(res, "soft evidence whose statement claims root '%s'", res->msg.root)) < 0)
+		return r;
+	res->hardware_rooted = false; /* a key in a file, whatever the bundle claims */
+	r = check_signature(res->public_key, res->public_key_len, msg, msg_len, sig, sig_len,
+			    &res->signature_ok);
+	if (r == -EBADMSG)
+		return diag_set(d, r, "evidence: \"public_key\" is not an Ed25519 SubjectPublicKeyInfo");
+	if (r < 0)
+		return r;
+	if (!res->signature_ok && (r = add_reason(res, "the quote signature does not verify")) < 0)
+		return r;
+	res->key_pinned = key_pinned(res->public_key, res->public_key_len, o->soft_keys,
+				     o->n_soft_keys);
+	if (!res->key_pinned &&
+	    (r = add_reason(res, o->n_soft_keys ? "signed by a soft attester key that is not pinned"
+						: "soft evidence is trusted only with a pinned key "
+						  "(--soft-key)")) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * tpm: TPM2_Quote by a pinned AK whose qualifyingData is SHA-256 of the statement, over exactly
+ * the statement's PCR in each of its banks, with the PCR digest of the statement's registers.
+ * The statement's registers are then checked against the log's replay like soft's, so the
+ * replayed log is what the TPM's PCR held.
+ */
+static int check_tpm(struct ward_verify_result *res, json_t *quote, const uint8_t *msg,
+		     size_t msg_len, const uint8_t *sig, size_t sig_len,
+		     const struct ward_verify_opts *o, struct ward_diag *d)
+{
+	_cleanup_free_ uint8_t *attest = NULL, *akpub = NULL, *spki = NULL;
+	struct ward_report_result rr = { 0 };
+	struct ward_report_opts ro = { 0 };
+	struct ward_tpm_quoted tq;
+	uint8_t qual[32], vals[__WARD_HASH_MAX * WARD_HASH_MAX_SIZE], want[WARD_TPM_DIGEST_MAX];
+	size_t attest_len, ak_len, spki_len, vlen = 0, want_len = 0;
+	unsigned covered = 0;
+	bool sel_ok = true;
+	int r;
+
+	if ((r = get_b64(quote, "attest", "evidence quote", &attest, &attest_len, d)) < 0 ||
+	    (r = get_b64(quote, "ak_public", "evidence quote", &akpub, &ak_len, d)) < 0)
+		return r;
+	if (strcmp(res->msg.root, "tpm") != 0 && strcmp(res->msg.root, "swtpm") != 0 &&
+	    (r = add_reason(res, "tpm evidence whose statement claims root '%s'", res->msg.root)) < 0)
+		return r;
+	/* Only a TPM that does not call itself a software TPM is reported hardware-rooted; what
+	 * makes it so is the verifier's pinning of an AK it enrolled from real hardware. */
+	res->hardware_rooted = strcmp(res->msg.root, "tpm") == 0;
+
+	/* The bundle's public_key is the AK in ak_public. */
+	if ((r = report_tpm_ak_spki(akpub, ak_len, &spki, &spki_len, d)) < 0) {
+		diag_prefix(d, "evidence quote: ak_public: ");
+		return r;
+	}
+	if ((spki_len != res->public_key_len || memcmp(spki, res->public_key, spki_len) != 0) &&
+	    (r = add_reason(res, "the bundle's public_key is not the attestation key in ak_public")) < 0)
+		return r;
+
+	/* The TPM signed it, over this statement. */
+	if ((r = hash_buf(WARD_HASH_SHA256, msg, msg_len, qual)) < 0)
+		return r;
+	ro.tpm_sig = sig;
+	ro.tpm_sig_len = sig_len;
+	ro.tpm_ak = akpub;
+	ro.tpm_ak_len = ak_len;
+	ro.nonce = qual;
+	ro.nonce_len = sizeof(qual);
+	if ((r = report_verify_tpm(attest, attest_len, &ro, &rr, d)) < 0) {
+		diag_prefix(d, "evidence quote: ");
+		return r;
+	}
+	res->signature_ok = rr.verdict == WARD_VERDICT_PASS;
+	for (size_t i = 0; i < rr.n_reasons && r >= 0; i++)
+		r = add_reason(res, "TPM quote: %s%s", rr.reasons[i],
+			       strstr(rr.reasons[i], "extraData") ? " (SHA-256 of the statement): "
+								    "the quote is for another "
+								    "statement" : "");
+	report_result_clear(&rr);
+	if (r < 0)
+		return r;
+	res->key_pinned = key_pinned(spki, spki_len, o->ak_keys, o->n_ak_keys);
+	if (!res->key_pinned &&
+	    (r = add_reason(res, o->n_ak_keys ? "quoted by a TPM attestation key that is not pinned"
+					      : "tpm evidence is trusted only with a pinned "
+						"attestation key (--ak-key)")) < 0)
+		return r;
+
+	/* Over the statement's PCR, with the statement's register values. */
+	if ((r = report_tpm_quoted(attest, attest_len, sig, sig_len, &tq, d)) < 0) {
+		diag_prefix(d, "evidence quote: ");
+		return r;
+	}
+	for (size_t i = 0; i < tq.n_banks; i++) {
+		enum ward_hash_alg a;
+
+		if (tq.pcrs[i] == 0)
+			continue;
+		if (tq.pcrs[i] != (1ull << res->msg.pcr) || hash_alg_from_tpm_id(tq.alg[i], &a) < 0 ||
+		    !(res->msg.banks & (1u << a)) || (covered & (1u << a))) {
+			sel_ok = false;
+			break;
+		}
+		covered |= 1u << a;
+		memcpy(vals + vlen, res->msg.reg[a], hash_alg_size(a));
+		vlen += hash_alg_size(a);
+	}
+	if (!sel_ok || covered != res->msg.banks) {
+		if ((r = add_reason(res, "the TPM quote does not select exactly PCR %u in each bank "
+					 "of the statement", (unsigned)res->msg.pcr)) < 0)
+			return r;
+		return 0;
+	}
+	if (report_tpm_pcr_digest(tq.sig_hash, vals, vlen, want, sizeof(want), &want_len) < 0 ||
+	    want_len != tq.pcr_digest_len || memcmp(want, tq.pcr_digest, want_len) != 0) {
+		if ((r = add_reason(res, "the TPM's PCR %u is not the statement's register values "
+					 "(pcrDigest differs)", (unsigned)res->msg.pcr)) < 0)
+			return r;
+		return 0;
+	}
+	res->tpm_pcr_ok = true;
+	return 0;
+}
+
 int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opts *o,
 		    struct ward_verify_result *res, struct ward_diag *d)
 {
 	static const char *const keys[] = { "ward_evidence", "attester", "public_key", "quote", "log",
 					    NULL };
-	static const char *const qkeys[] = { "message", "signature", NULL };
+	static const char *const qkeys[] = { "message", "signature", "attest", "ak_public", NULL };
 	static const char *const lkeys[] = { "format", "template_digest", "first_record", "data", NULL };
 	_cleanup_json_ json_t *root = NULL;
 	_cleanup_free_ uint8_t *msg = NULL, *sig = NULL, *logdata = NULL;
@@ -674,7 +830,7 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 				(unsigned long long)ver);
 	if (strcmp(fmt, "ima-binary-le") != 0 || hash_alg_from_name(tdig, &tbank) < 0)
 		return diag_set(d, -EBADMSG, "evidence log: unsupported format %s/%s", fmt, tdig);
-	if (strcmp(att, "soft") != 0)
+	if (strcmp(att, "soft") != 0 && strcmp(att, "tpm") != 0)
 		return diag_set(d, -EOPNOTSUPP, "evidence: cannot verify '%s' evidence in this build",
 				att);
 	if (hex_decode(keyhex, strlen(keyhex), res->public_key, sizeof(res->public_key), &klen) < 0)
@@ -689,21 +845,13 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 	    (r = add_reason(res, "quote message names attester '%s', bundle says '%s'",
 			    res->msg.attester_type, att)) < 0)
 		return r;
-	res->hardware_rooted = false; /* soft: a key in a file, whatever the bundle claims */
 
 	/* Who signed it, and did they? */
-	r = check_signature(res->public_key, klen, msg, msg_len, sig, sig_len, &res->signature_ok);
-	if (r == -EBADMSG)
-		return diag_set(d, r, "evidence: \"public_key\" is not an Ed25519 SubjectPublicKeyInfo");
+	if (strcmp(att, "soft") == 0)
+		r = check_soft(res, quote, msg, msg_len, sig, sig_len, o, d);
+	else
+		r = check_tpm(res, quote, msg, msg_len, sig, sig_len, o, d);
 	if (r < 0)
-		return r;
-	if (!res->signature_ok && (r = add_reason(res, "the quote signature does not verify")) < 0)
-		return r;
-	res->key_pinned = key_pinned(res->public_key, klen, o);
-	if (!res->key_pinned &&
-	    (r = add_reason(res, o->n_soft_keys ? "signed by a soft attester key that is not pinned"
-						: "soft evidence is trusted only with a pinned key "
-						  "(--soft-key)")) < 0)
 		return r;
 
 	/* For this verifier's question? */
