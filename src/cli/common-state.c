@@ -19,7 +19,11 @@ int cli_open_state(unsigned flags, struct ward_state **ret)
 	if (r < 0)
 		return cli_error(r == -EUCLEAN ? EXIT_VERDICT : EXIT_USAGE, "%s",
 				 d.msg[0] ? d.msg : strerror(-r));
-	if ((*ret)->repaired)
+	if ((*ret)->repaired && (*ret)->repaired == evlog_store_log((*ret)->log)->n)
+		cli_warn("tpm: PCR %u was at its reset value (the TPM restarted since the log began): "
+			 "extended the log's %zu records into it again", (unsigned)(*ret)->pcr,
+			 (*ret)->repaired);
+	else if ((*ret)->repaired)
 		cli_warn("tpm: PCR %u lacked the last %zu records of the log (an append whose extend "
 			 "was cut short, or records written without the attester); extended them now",
 			 (unsigned)(*ret)->pcr, (*ret)->repaired);

@@ -171,7 +171,7 @@ int cli_policy_install(int argc, char **argv)
 	if (r < 0)
 		return cli_error(EXIT_USAGE, "cannot read signature %s: %s",
 				 o.sig ? o.sig : sigpath, strerror(-r));
-	if ((r = cli_open_state(0, &st)))
+	if ((r = cli_open_state(WARD_STATE_ATTESTER, &st)))
 		return r;
 	r = policy_state_install(st, buf, len, sig, siglen, time(NULL), &cur, &d);
 	state_close(st);
@@ -474,7 +474,7 @@ int cli_policy_revoke(int argc, char **argv)
 	int r;
 
 	PARSE_OR_RETURN(argc, argv, "j", help, 0, 0, &o);
-	if ((r = cli_open_state(0, &st)))
+	if ((r = cli_open_state(WARD_STATE_ATTESTER, &st)))
 		return r;
 	r = policy_state_revoke(st, &cur, &d);
 	state_close(st);

@@ -199,11 +199,23 @@ static void test_malformed_bundles(void **state)
 		verify_result_clear(&res);
 		free(dup);
 	}
-	/* a tpm bundle: not verifiable by this build, and says so */
+	/* an attester this build does not know: not judged, and says so */
 	{
 		char *p = strstr(ev, "\"soft\""), *t = strdup(ev);
-		memcpy(t + (p - ev), "\"tpm\" ", 6);
+		memcpy(t + (p - ev), "\"sgx\" ", 6);
 		assert_int_equal(verify(t, strlen(t), f, NULL, NULL, &res), -EOPNOTSUPP);
+		verify_result_clear(&res);
+		free(t);
+	}
+	/* a soft bundle relabelled tpm lacks the TPM's structures: malformed */
+	{
+		char *p = strstr(ev, "\"soft\""), *t = strdup(ev);
+		struct ward_diag d = { { 0 } };
+		struct ward_verify_opts o = { .nonce = (const uint8_t *)"n", .nonce_len = 1 };
+
+		memcpy(t + (p - ev), "\"tpm\" ", 6);
+		assert_int_equal(verify_evidence((uint8_t *)t, strlen(t), &o, &res, &d), -EBADMSG);
+		assert_non_null(strstr(d.msg, "attest"));
 		verify_result_clear(&res);
 		free(t);
 	}
@@ -351,7 +363,8 @@ static void test_attester_is_fixed(void **state)
 
 static void test_quote_msg_codec(void **state)
 {
-	struct ward_quote_msg m = { .attester_type = "soft", .ward_version = "0.1.0", .nonce_len = 2,
+	struct ward_quote_msg m = { .attester_type = "soft", .root = "soft", .ward_version = "0.1.0",
+				    .nonce_len = 2, .flags = WARD_QUOTE_IMA_ACTIVE, .bound_key_len = 3,
 				    .pcr = 10, .first_record = 5, .record_count = 9,
 				    .banks = 1u << WARD_HASH_SHA1 | 1u << WARD_HASH_SHA512 };
 	struct ward_quote_msg back;
@@ -364,6 +377,9 @@ static void test_quote_msg_codec(void **state)
 	assert_int_equal(quote_msg_decode(b.data, b.len, &back, &d), 0);
 	assert_int_equal(back.banks, m.banks);
 	assert_int_equal(back.first_record, 5);
+	assert_int_equal(back.flags, WARD_QUOTE_IMA_ACTIVE);
+	assert_int_equal(back.bound_key_len, 3);
+	assert_string_equal(back.root, "soft");
 	assert_memory_equal(back.reg[WARD_HASH_SHA512], m.reg[WARD_HASH_SHA512], 64);
 	/* every truncation and one trailing byte are refused */
 	for (size_t cut = 0; cut < b.len; cut++)
@@ -371,7 +387,41 @@ static void test_quote_msg_codec(void **state)
 	buf_append(&b, "", 1);
 	assert_int_equal(quote_msg_decode(b.data, b.len, &back, &d), -EBADMSG);
 	assert_non_null(strstr(d.msg, "trailing"));
+	/* an unknown flag is refused, not ignored (offset: magic, 3 strings, nonce, bound key) */
+	{
+		size_t off = 8 + 2 + 4 + 2 + 4 + 2 + 5 + 2 + 2 + 2 + 3;
+
+		assert_int_equal(get_be32(b.data + off), WARD_QUOTE_IMA_ACTIVE);
+		b.data[off] = 0x80;
+		assert_int_equal(quote_msg_decode(b.data, b.len - 1, &back, &d), -EBADMSG);
+		assert_non_null(strstr(d.msg, "unknown flags"));
+	}
 	buf_free(&b);
+	/* a version 1 statement (no root, bound key or flags) still decodes: root = type */
+	{
+		/* magic, "soft", "1", nonce aa, pcr 10, first 0, count 1, 1 bank: sha256 */
+		static const uint8_t head[] = { 'W', 'A', 'R', 'D', 'Q', '0', '0', '1', 0, 4, 's', 'o',
+						'f', 't', 0, 1, '1', 0, 1, 0xaa, 0, 0, 0, 10,
+						0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+						0, 1, 0, 0x0b };
+		uint8_t v1[sizeof(head) + 32];
+
+		memcpy(v1, head, sizeof(head));
+		memset(v1 + sizeof(head), 0x11, 32);
+		assert_int_equal(quote_msg_decode(v1, sizeof(v1), &back, &d), 0);
+		assert_string_equal(back.root, "soft");
+		assert_int_equal(back.bound_key_len, 0);
+		assert_int_equal(back.flags, 0);
+		assert_int_equal(back.record_count, 1);
+	}
+	m.flags = 0x80;
+	assert_int_equal(quote_msg_encode(&m, &b), -EINVAL);
+	buf_free(&b);
+	m.flags = 0;
+	m.root[0] = '\0';
+	assert_int_equal(quote_msg_encode(&m, &b), -EINVAL);
+	buf_free(&b);
+	snprintf(m.root, sizeof(m.root), "soft");
 	m.nonce_len = 0;
 	assert_int_equal(quote_msg_encode(&m, &b), -EINVAL);
 	buf_free(&b);
@@ -428,6 +478,66 @@ static void test_stale_key_temps(void **state)
 	state_close(again);
 }
 
+/* state_choose_pcr(): the PCR a new state dir gets, one row per case; a refusal names the
+ * reason and leaves the out-parameter alone. */
+static void test_choose_pcr(void **state)
+{
+	static const struct {
+		const char *attester;
+		int asked;
+		bool ima;
+		int rc;
+		uint32_t pcr;	    /* when rc == 0 */
+		const char *reason; /* when rc < 0: a substring of the message */
+	} rows[] = {
+		{ "tpm", -1, false, 0, 10, NULL },
+		{ "tpm", -1, true, -EINVAL, 0, "the kernel's IMA measures into PCR 10: pass --pcr N" },
+		{ "tpm", 10, false, 0, 10, NULL },
+		{ "tpm", 10, true, -EINVAL, 0, "--pcr 10: the kernel's IMA measures into PCR 10" },
+		{ "tpm", 11, true, 0, 11, NULL },
+		{ "tpm", 11, false, 0, 11, NULL },
+		{ "tpm", 0, false, 0, 0, NULL },
+		{ "tpm", 15, true, 0, 15, NULL },
+		{ "tpm", 16, false, -EINVAL, 0, "--pcr 16: PCRs 16 and 23 can be reset" },
+		{ "tpm", 23, false, -EINVAL, 0, "--pcr 23: PCRs 16 and 23 can be reset" },
+		{ "tpm", 17, false, -EINVAL, 0, "--pcr 17: " },
+		{ "tpm", 18, true, -EINVAL, 0, "--pcr 18: " },
+		{ "tpm", 19, false, -EINVAL, 0, "--pcr 19: " },
+		{ "tpm", 20, false, -EINVAL, 0, "--pcr 20: " },
+		{ "tpm", 21, false, -EINVAL, 0, "--pcr 21: " },
+		{ "tpm", 22, false, -EINVAL, 0, "are for dynamic launch" },
+		{ "tpm", 24, false, -EINVAL, 0, "--pcr 24: PCRs are 0..23" },
+		{ "tpm", 1000, true, -EINVAL, 0, "--pcr 1000: PCRs are 0..23" },
+		/* soft: no TPM to share with IMA or a dynamic launch; any PCR number is a label */
+		{ "soft", -1, false, 0, 10, NULL },
+		{ "soft", -1, true, 0, 10, NULL },
+		{ "soft", 10, true, 0, 10, NULL },
+		{ "soft", 16, false, 0, 16, NULL },
+		{ "soft", 17, true, 0, 17, NULL },
+		{ "soft", 23, false, 0, 23, NULL },
+		{ "soft", 0, false, 0, 0, NULL },
+		{ "soft", 24, false, -EINVAL, 0, "--pcr 24: PCRs are 0..23" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct ward_diag d = { { 0 } };
+		uint32_t pcr = 0xdeadbeef;
+		int r = state_choose_pcr(rows[i].attester, rows[i].asked, rows[i].ima, &pcr, &d);
+
+		if (r != rows[i].rc)
+			fail_msg("row %zu (%s, %d, ima %d): %d, want %d (%s)", i, rows[i].attester,
+				 rows[i].asked, rows[i].ima, r, rows[i].rc, d.msg);
+		if (r == 0) {
+			assert_int_equal(pcr, rows[i].pcr);
+			continue;
+		}
+		assert_int_equal(pcr, 0xdeadbeef);
+		if (!strstr(d.msg, rows[i].reason))
+			fail_msg("row %zu: message '%s' lacks '%s'", i, d.msg, rows[i].reason);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attester_is_fixed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_key_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_records, setup, teardown),
+		cmocka_unit_test(test_choose_pcr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
