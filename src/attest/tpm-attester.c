@@ -170,13 +170,21 @@ static int tpm_att_mirror(void *priv, const struct ward_evlog *log, size_t n,
 	}
 	if ((r = connect_tpm(t, &tpm, d)) < 0)
 		return r;
-	for (unsigned a = 0; a < __WARD_HASH_MAX; a++) {
-		size_t len;
+	{
+		uint8_t vals[__WARD_HASH_MAX][WARD_TPM_DIGEST_MAX];
+		uint16_t algs[__WARD_HASH_MAX];
+		unsigned which[__WARD_HASH_MAX];
+		size_t nb = 0;
 
-		if (!(t->banks & (1u << a)))
-			continue;
-		if ((r = tpm_pcr_read(tpm, t->pcr, hash_alg_tpm_id(a), pcr[a], &len, d)) < 0)
+		for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+			if (t->banks & (1u << a)) {
+				which[nb] = a;
+				algs[nb++] = hash_alg_tpm_id(a);
+			}
+		if ((r = tpm_pcr_read_banks(tpm, t->pcr, algs, nb, vals, d)) < 0)
 			goto out;
+		for (size_t i = 0; i < nb; i++)
+			memcpy(pcr[which[i]], vals[i], hash_alg_size(which[i]));
 	}
 	/* Usually the PCR is where this process left it, or some records further on (other
 	 * processes' appends); after a TPM reset it is back at zero, and everything is replayed. */

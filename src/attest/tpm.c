@@ -372,6 +372,45 @@ int tpm_pcr_read(struct ward_tpm *t, unsigned pcr, uint16_t alg, uint8_t *ret_di
 	return 0;
 }
 
+int tpm_pcr_read_banks(struct ward_tpm *t, unsigned pcr, const uint16_t *algs, size_t n,
+		       uint8_t (*ret)[WARD_TPM_DIGEST_MAX], struct ward_diag *d)
+{
+	_cleanup_esys_ TPML_PCR_SELECTION *sel_out = NULL;
+	_cleanup_esys_ TPML_DIGEST *values = NULL;
+	TPML_PCR_SELECTION sel = { .count = (uint32_t)n };
+	UINT32 counter;
+	TSS2_RC rc;
+
+	if (pcr >= WARD_TPM_PCR_MAX)
+		return diag_set(d, -EINVAL, "TPM: PCR %u out of range 0..%d", pcr,
+				WARD_TPM_PCR_MAX - 1);
+	if (n == 0 || n > 8)
+		return diag_set(d, -EINVAL, "TPM: read 1..8 banks at once, not %zu", n);
+	for (size_t i = 0; i < n; i++) {
+		if (tpm_alg_digest_len(algs[i]) == 0)
+			return diag_set(d, -EINVAL, "TPM: unknown PCR bank 0x%04x", algs[i]);
+		select_pcr(&sel.pcrSelections[i], algs[i], 1u << pcr);
+	}
+	rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+			   &sel_out, &values);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(d, rc, "TPM2_PCR_Read");
+	/* Inactive banks are left out of the answer, not refused: the selection says which. */
+	if (values->count != n || sel_out->count != n)
+		return diag_set(d, -ENOENT, "TPM: %u of %zu PCR banks answered (a bank is not active)",
+				values->count, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = tpm_alg_digest_len(algs[i]);
+
+		if (sel_out->pcrSelections[i].hash != algs[i] || values->digests[i].size != len)
+			return diag_set(d, -EIO, "TPM: PCR_Read answered bank 0x%04x with %u bytes "
+						 "for bank 0x%04x", sel_out->pcrSelections[i].hash,
+					values->digests[i].size, algs[i]);
+		memcpy(ret[i], values->digests[i].buffer, len);
+	}
+	return 0;
+}
+
 int tpm_pcr_reset(struct ward_tpm *t, unsigned pcr, struct ward_diag *d)
 {
 	TSS2_RC rc;

@@ -131,6 +131,20 @@ int tpm_pcr_read(struct ward_tpm *t, unsigned pcr, uint16_t alg, uint8_t *ret_di
 		 size_t *ret_len, struct ward_diag *d);
 
 /**
+ * tpm_pcr_read_banks() - PCR @pcr in each of @n banks, in one TPM2_PCR_Read.
+ * @t: the TPM.
+ * @pcr: 0..23.
+ * @algs: the banks (1..8: a TPM answers at most 8 digests per command).
+ * @n: their number.
+ * @ret: one value per bank, in @algs' order (each tpm_alg_digest_len() bytes).
+ * @d: diagnostics.
+ *
+ * Return: 0, -EINVAL, -ENOENT (a bank is not active), -EIO.
+ */
+int tpm_pcr_read_banks(struct ward_tpm *t, unsigned pcr, const uint16_t *algs, size_t n,
+		       uint8_t (*ret)[WARD_TPM_DIGEST_MAX], struct ward_diag *d);
+
+/**
  * tpm_pcr_reset() - reset PCR @pcr in every bank (only the debug/application PCRs 16 and 23
  * allow it at locality 0).
  * Return: 0, -EINVAL, -EPERM (the PCR is not resettable here), -EIO.
