@@ -24,6 +24,15 @@ struct ward_attester_conf {
 	const char *tcti; /* tpm: the tctildr string ("device:/dev/tpmrm0", "swtpm:path=SOCK") */
 	uint32_t pcr;	  /* the register ward's records go to */
 	unsigned banks;	  /* mask of enum ward_hash_alg the log keeps */
+	/* tsm: the configfs-tsm report directory (NULL: /sys/kernel/config/tsm/report) */
+	const char *tsm_root;
+	bool tsm_set_privlevel; /* write tsm_privlevel (SEV-SNP: the VMPL the report is for) */
+	unsigned tsm_privlevel; /* 0..3 */
+	/* tsm: a service provider's report instead of the guest's own ("svsm"), or NULL; with
+	 * it, the service GUID (NULL: all services) and manifest version */
+	const char *tsm_service_provider;
+	const char *tsm_service_guid;
+	unsigned tsm_service_manifest_version;
 };
 
 /* What an attester returns for one quote; every buffer is owned by the struct. */
@@ -36,9 +45,13 @@ struct ward_quote {
 	size_t signature_len;
 	uint8_t *public_key; /* DER SubjectPublicKeyInfo of the signing key */
 	size_t public_key_len;
-	uint8_t *report; /* tpm: TPMS_ATTEST (extraData = SHA-256(message)); else NULL */
+	/* tpm: TPMS_ATTEST (extraData = SHA-256(message)); tsm: the configfs-tsm outblob (SEV-SNP
+	 * report or TDX quote, REPORT_DATA = SHA-512(message)); else NULL */
+	uint8_t *report;
 	size_t report_len;
-	uint8_t *aux; /* tpm: the AK's TPMT_PUBLIC; else NULL */
+	/* tpm: the AK's TPMT_PUBLIC; tsm: the auxblob (SEV-SNP certificate table), may be
+	 * empty; else NULL */
+	uint8_t *aux;
 	size_t aux_len;
 };
 
@@ -67,7 +80,8 @@ int attest_tpm_banks(const char *tcti, unsigned *ret_banks, struct ward_diag *d)
 bool attest_type_known(const char *type);
 
 /**
- * attest_available() - can this build and machine provide attester @type?
+ * attest_available() - can this build and machine provide attester @type? For "tsm": does
+ * the kernel offer configfs-tsm reports (/sys/kernel/config/tsm/report exists)?
  * Return: 0, -EINVAL for an unknown type, -EOPNOTSUPP (with the reason in @d).
  */
 int attest_available(const char *type, struct ward_diag *d);
@@ -98,7 +112,9 @@ const char *attest_root(const struct ward_attester *a);
  * @ret: the quote; release with attest_quote_clear().
  * @d: diagnostics.
  *
- * Return: 0, -EINVAL, -EIO on a crypto failure, -ENOMEM.
+ * Return: 0, -EINVAL, -EIO on a crypto failure, -ENOMEM; tsm: -EBUSY when another writer
+ * kept changing the report request, -EFBIG for a report or aux blob above 64 KiB, -EOPNOTSUPP
+ * for a provider other than sev_guest or tdx_guest, or the errno of the configfs file.
  */
 int attest_quote(struct ward_attester *a, struct ward_quote_msg *msg, struct ward_quote *ret,
 		 struct ward_diag *d);
@@ -115,6 +131,8 @@ bool attest_has_registers(const struct ward_attester *a);
  * @a: the attester.
  * @log: the log.
  * @n: records of it that are durable.
+ * @final_reg: the replay of all @n records per bank (enum ward_hash_alg), when the caller has
+ *             it (the store does): a PCR already equal to it needs no replay. May be NULL.
  * @ret_extended: records extended now (may be NULL).
  * @d: diagnostics.
  *
@@ -122,7 +140,8 @@ bool attest_has_registers(const struct ward_attester *a);
  * else extends that PCR, or the log was altered: reported, never papered over); or -errno.
  */
 int attest_mirror(struct ward_attester *a, const struct ward_evlog *log, size_t n,
-		  size_t *ret_extended, struct ward_diag *d);
+		  uint8_t (*final_reg)[WARD_HASH_MAX_SIZE], size_t *ret_extended,
+		  struct ward_diag *d);
 
 /** attest_pubkey_pem() - the signing key, PEM SubjectPublicKeyInfo (malloc'd). Return: 0 or -errno. */
 int attest_pubkey_pem(struct ward_attester *a, char **ret_pem, struct ward_diag *d);

@@ -52,10 +52,13 @@ static const struct ward_attester_ops *ops_of(const char *type)
 		return &attest_soft_ops;
 	if (strcmp(type, "tpm") == 0)
 		return &attest_tpm_ops;
+	if (strcmp(type, "tsm") == 0)
+		return &attest_tsm_ops;
 	return NULL;
 }
 
-int attest_available(const char *type, struct ward_diag *d)
+/* Known and built in; what the machine offers is the backend's open() to find out. */
+static int attest_buildable(const char *type, struct ward_diag *d)
 {
 	if (!attest_type_known(type))
 		return diag_set(d, -EINVAL, "unknown attester '%s' (soft, tpm, tsm)", type);
@@ -63,6 +66,17 @@ int attest_available(const char *type, struct ward_diag *d)
 		return diag_set(d, -EOPNOTSUPP,
 				"the %s attester is not part of this build (ward %s)", type,
 				WARD_VERSION);
+	return 0;
+}
+
+int attest_available(const char *type, struct ward_diag *d)
+{
+	int r;
+
+	if ((r = attest_buildable(type, d)) < 0)
+		return r;
+	if (strcmp(type, "tsm") == 0)
+		return attest_tsm_available(WARD_TSM_DEFAULT_ROOT, d);
 	return 0;
 }
 
@@ -99,7 +113,8 @@ int attest_open(const char *type, int state_dirfd, const struct ward_attester_co
 	struct ward_attester *a;
 	int r;
 
-	if ((r = attest_available(type, d)) < 0)
+	/* Not attest_available(): a tsm conf may name another report root. */
+	if ((r = attest_buildable(type, d)) < 0)
 		return r;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -125,6 +140,19 @@ int attest_quote(struct ward_attester *a, struct ward_quote_msg *msg, struct war
 	snprintf(msg->root, sizeof(msg->root), "%s", a->ops->root(a->priv));
 	if (attest_ima_active())
 		msg->flags |= WARD_QUOTE_IMA_ACTIVE;
+	if (a->ops->bound_key) {
+		/* In the statement before it is encoded: the hardware report then vouches for
+		 * the key that signs it (tsm: the monitor's key). */
+		const uint8_t *der;
+		size_t len;
+
+		if ((r = a->ops->bound_key(a->priv, &der, &len, d)) < 0)
+			return r;
+		if (len > sizeof(msg->bound_key))
+			return diag_set(d, -EINVAL, "bound key of %zu bytes", len);
+		memcpy(msg->bound_key, der, len);
+		msg->bound_key_len = len;
+	}
 	r = quote_msg_encode(msg, &b);
 	if (r < 0) {
 		buf_free(&b);
@@ -154,14 +182,15 @@ bool attest_has_registers(const struct ward_attester *a)
 }
 
 int attest_mirror(struct ward_attester *a, const struct ward_evlog *log, size_t n,
-		  size_t *ret_extended, struct ward_diag *d)
+		  uint8_t (*final_reg)[WARD_HASH_MAX_SIZE], size_t *ret_extended,
+		  struct ward_diag *d)
 {
 	size_t dummy;
 
 	if (!ret_extended)
 		ret_extended = &dummy;
 	*ret_extended = 0;
-	return a->ops->mirror ? a->ops->mirror(a->priv, log, n, ret_extended, d) : 0;
+	return a->ops->mirror ? a->ops->mirror(a->priv, log, n, final_reg, ret_extended, d) : 0;
 }
 
 int attest_pubkey_pem(struct ward_attester *a, char **ret_pem, struct ward_diag *d)

@@ -154,7 +154,8 @@ static int find_prefix(const struct tpm_att *t, const struct ward_evlog *log, si
 }
 
 static int tpm_att_mirror(void *priv, const struct ward_evlog *log, size_t n,
-			  size_t *ret_extended, struct ward_diag *d)
+			  uint8_t (*final_reg)[WARD_HASH_MAX_SIZE], size_t *ret_extended,
+			  struct ward_diag *d)
 {
 	struct tpm_att *t = priv;
 	uint8_t pcr[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE] = { { 0 } };
@@ -186,8 +187,15 @@ static int tpm_att_mirror(void *priv, const struct ward_evlog *log, size_t n,
 		for (size_t i = 0; i < nb; i++)
 			memcpy(pcr[which[i]], vals[i], hash_alg_size(which[i]));
 	}
-	/* Usually the PCR is where this process left it, or some records further on (other
-	 * processes' appends); after a TPM reset it is back at zero, and everything is replayed. */
+	/* Already the whole log (others extended it): nothing to replay. Else usually the PCR is
+	 * where this process left it, or some records further on (others' appends); after a TPM
+	 * reset it is back at zero, and everything is extended again. */
+	if (final_reg && regs_equal(t, final_reg, pcr)) {
+		t->ext_n = n;
+		memcpy(t->ext_reg, pcr, sizeof(pcr));
+		r = 0;
+		goto out;
+	}
 	memcpy(reg, t->ext_reg, sizeof(reg));
 	r = find_prefix(t, log, t->ext_n, n, reg, pcr, &k);
 	if (r == -ESRCH && t->ext_n > 0) {

@@ -20,7 +20,7 @@ int cli_open_state(unsigned flags, struct ward_state **ret);
 int cli_monitor_policy(struct ward_state *st, const char *path, struct ward_policy **ret,
 		       struct ward_policy_ref *ret_pref, enum ward_policy_status *ret_status);
 
-/* --pcr N: 0..23, or 24 (refused with its reason when a state dir is created). */
+/* --pcr N: 0..23, or -2 for anything else (refused with its reason by state_open_with()). */
 int cli_parse_pcr(const char *s);
 
 /* Handle the common long options (state dir, attester, tcti, pcr). Return: 1 if handled. */

@@ -42,7 +42,7 @@ int cli_parse_pcr(const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 0 || v > 23)
-		return 24; /* out of range: state_open_with() refuses it with the reason */
+		return -2; /* state_open_with() refuses it with the reason */
 	return (int)v;
 }
 

@@ -138,7 +138,7 @@ static int choose_pcr(const char *attester, int asked, bool ima_active, uint32_t
 {
 	bool tpm = strcmp(attester, "tpm") == 0;
 
-	if (asked < 0) {
+	if (asked == -1) {
 		if (tpm && ima_active)
 			return diag_set(d, -EINVAL,
 					"the kernel's IMA measures into PCR 10: pass --pcr N to give "
@@ -147,8 +147,8 @@ static int choose_pcr(const char *attester, int asked, bool ima_active, uint32_t
 		*ret = WARD_IMA_PCR;
 		return 0;
 	}
-	if (asked > 23)
-		return diag_set(d, -EINVAL, "--pcr %d: PCRs are 0..23", asked);
+	if (asked > 23 || asked < -1)
+		return diag_set(d, -EINVAL, "--pcr: a PCR index 0..23 is expected");
 	if (tpm && asked == WARD_IMA_PCR && ima_active)
 		return diag_set(d, -EINVAL, "--pcr 10: the kernel's IMA measures into PCR 10; "
 					    "pick another");
@@ -169,8 +169,15 @@ int state_choose_pcr(const char *attester, int asked, bool ima_active, uint32_t 
 static int state_mirror(void *ctx, const struct ward_evlog *log, size_t n, struct ward_diag *d)
 {
 	struct ward_state *s = ctx;
+	uint8_t reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE] = { { 0 } };
 	size_t ext = 0;
-	int r = attest_mirror(s->att, log, n, &ext, d);
+	int r;
+
+	/* The store calls with its whole log: its registers are the replay of all @n records. */
+	for (unsigned a = 0; a < __WARD_HASH_MAX; a++)
+		if ((s->banks & (1u << a)) && evlog_store_register(s->log, a, reg[a]) < 0)
+			return diag_set(d, -EUCLEAN, "the log's registers are unavailable");
+	r = attest_mirror(s->att, log, n, n == log->n ? reg : NULL, &ext, d);
 
 	s->mirrored += ext;
 	return r;
@@ -339,6 +346,12 @@ int state_open_with(const char *path, const struct ward_state_create *c, unsigne
 		diag_set(d, r, "%s has no log yet", path);
 	if (r < 0) {
 		diag_prefix(d, "%s/%s: ", path, STATE_LOG);
+		goto fail;
+	}
+	if (c->pcr != -1 && (c->pcr < 0 || (uint32_t)c->pcr != s->pcr)) {
+		r = diag_set(d, -EEXIST, "state dir %s keeps its records in PCR %u; refusing --pcr (the "
+					 "PCR is fixed when a state dir is created)", path,
+			     (unsigned)s->pcr);
 		goto fail;
 	}
 	if (c->tcti && (!s->tcti || strcmp(c->tcti, s->tcti) != 0) &&
