@@ -27,7 +27,7 @@ int quote_msg_encode(const struct ward_quote_msg *m, struct buf *out)
 
 	if (m->nonce_len == 0 || m->nonce_len > WARD_NONCE_MAX || !(m->banks & WARD_HASH_ALL_MASK) ||
 	    m->bound_key_len > WARD_BOUND_KEY_MAX || (m->flags & ~WARD_QUOTE_FLAGS_KNOWN) ||
-	    !m->root[0])
+	    !m->root[0] || m->pcr > WARD_QUOTE_PCR_MAX)
 		return -EINVAL;
 	if ((r = buf_append(out, WARD_QUOTE_MAGIC, 8)) < 0 ||
 	    (r = put_str16(out, m->attester_type, strnlen(m->attester_type, WARD_ATTESTER_TYPE_MAX))) < 0 ||
@@ -145,6 +145,9 @@ int quote_msg_decode(const uint8_t *buf, size_t len, struct ward_quote_msg *ret,
 	if (take(&c, 4 + 8 + 8 + 2, &p) < 0)
 		return diag_set(d, -EBADMSG, "quote message: truncated at offset %zu", c.off);
 	m.pcr = get_be32(p);
+	if (m.pcr > WARD_QUOTE_PCR_MAX)
+		return diag_set(d, -EBADMSG, "quote message: PCR %u beyond %d", m.pcr,
+				WARD_QUOTE_PCR_MAX);
 	m.first_record = get_be64(p + 4);
 	m.record_count = get_be64(p + 12);
 	nb = get_be16(p + 20);

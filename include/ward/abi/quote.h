@@ -31,6 +31,7 @@
 #define WARD_ATTESTER_TYPE_MAX 16
 #define WARD_VERSION_STR_MAX 32
 #define WARD_ROOT_STR_MAX 16
+#define WARD_QUOTE_PCR_MAX 23 /* PCRs 0..23 of the PC Client profile: ward writes no other */
 #define WARD_BOUND_KEY_MAX 1024 /* DER SubjectPublicKeyInfo: RSA-4096 fits */
 
 /* flags */
