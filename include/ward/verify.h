@@ -50,6 +50,11 @@ struct ward_verify_opts {
 	bool check_min_version;
 	uint64_t min_policy_version;
 	const char *policy_issuer; /* key id "ed25519:<hex>", or NULL */
+	/* tsm evidence (SEV-SNP reports, TDX quotes) */
+	bool allow_debug; /* accept a debuggable guest or TD */
+	int64_t now;	  /* certificates are checked at this time (Unix seconds); 0: now */
+	const uint8_t *tee_measurement; /* expected SNP MEASUREMENT or TDX MRTD (48 bytes), or NULL */
+	size_t tee_measurement_len;
 };
 
 /* The installed policy as the evidence last states it. */

@@ -4,6 +4,9 @@
  * quote message. It proves which key signed, not which machine: anyone with root on the host
  * or the key file can sign anything. Verifiers must pin the key and are told the evidence is
  * not hardware-rooted.
+ *
+ * The key-file helpers (attest_keyfile_*, attest_ed25519_*) are shared with the tsm attester,
+ * whose monitor key is the same kind of file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +29,11 @@ struct soft {
 	EVP_PKEY *key; /* parsed on first use: measuring needs no key, only signing does */
 };
 
-static int create_key(int dirfd, struct ward_diag *d)
+static int create_key(int dirfd, const char *name, struct ward_diag *d)
 {
 	_cleanup_pkey_ EVP_PKEY *key = NULL;
 	_cleanup_bio_ BIO *mem = NULL;
-	char tmp[64];
+	char tmp[128];
 	char *pem;
 	long n;
 	int r;
@@ -39,126 +42,168 @@ static int create_key(int dirfd, struct ward_diag *d)
 	/* secure-heap BIO: the PEM text of the private key is wiped when freed */
 	mem = BIO_new(BIO_s_secmem());
 	if (!key || !mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
-		return diag_set(d, -EIO, "cannot generate the soft attester key");
+		return diag_set(d, -EIO, "cannot generate the attester key %s", name);
 	n = BIO_get_mem_data(mem, &pem);
-	snprintf(tmp, sizeof(tmp), SOFT_KEY_FILE ".new.%d", (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.new.%d", name, (int)getpid());
 	r = write_file_atomic(dirfd, tmp, pem, (size_t)n, 0600);
 	if (r < 0)
 		return diag_set(d, r, "cannot write %s: %s", tmp, strerror(-r));
 	/* link(2) never replaces: if another process created a key first, keep that one. */
-	if (linkat(dirfd, tmp, dirfd, SOFT_KEY_FILE, 0) < 0 && errno != EEXIST) {
+	if (linkat(dirfd, tmp, dirfd, name, 0) < 0 && errno != EEXIST) {
 		r = -errno;
 		unlinkat(dirfd, tmp, 0);
-		return diag_set(d, r, "cannot install %s: %s", SOFT_KEY_FILE, strerror(-r));
+		return diag_set(d, r, "cannot install %s: %s", name, strerror(-r));
 	}
 	unlinkat(dirfd, tmp, 0);
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-static int soft_open(int dirfd, const struct ward_attester_conf *c, void **ret_priv,
-		     struct ward_diag *d)
+int attest_keyfile_open(int dirfd, const char *name, int *ret_fd, struct ward_diag *d)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct soft *s;
 	mode_t mode = 0;
 	int r;
 
-	(void)c;
-	fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
-		r = create_key(dirfd, d);
+		r = create_key(dirfd, name, d);
 		if (r < 0)
 			return r;
-		fd = openat(dirfd, SOFT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0)
-		return diag_set(d, -errno, "cannot open %s: %s", SOFT_KEY_FILE, strerror(errno));
+		return diag_set(d, -errno, "cannot open %s: %s", name, strerror(errno));
 	if ((r = fd_check_owned(fd, 077, &mode)) < 0)
 		return diag_set(d, r,
 				"%s must be a regular file owned by uid %u with mode 0600 (is %04o): "
 				"refusing a key others could read or replace",
-				SOFT_KEY_FILE, (unsigned)geteuid(), (unsigned)mode);
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	s->fd = TAKE_FD(fd);
-	*ret_priv = s;
+				name, (unsigned)geteuid(), (unsigned)mode);
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
 /* Parse the key from the fd checked at open: the file parsed is the file checked. */
-static int load_key(struct soft *s, struct ward_diag *d)
+int attest_keyfile_load(int fd, const char *name, EVP_PKEY **ret, struct ward_diag *d)
 {
 	_cleanup_bio_ BIO *bio = NULL;
+	EVP_PKEY *key;
 
-	if (s->key)
-		return 0;
-	if (lseek(s->fd, 0, SEEK_SET) < 0)
+	if (lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
-	bio = BIO_new_fd(s->fd, BIO_NOCLOSE);
+	bio = BIO_new_fd(fd, BIO_NOCLOSE);
 	if (!bio)
 		return -ENOMEM;
-	s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (!s->key || EVP_PKEY_get_id(s->key) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(s->key);
-		s->key = NULL;
-		return diag_set(d, -EBADMSG, "%s is not an Ed25519 private key", SOFT_KEY_FILE);
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!key || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(key);
+		return diag_set(d, -EBADMSG, "%s is not an Ed25519 private key", name);
 	}
+	*ret = key;
 	return 0;
 }
 
-static int soft_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quote *q,
-		     struct ward_diag *d)
+int attest_key_spki(EVP_PKEY *key, uint8_t **ret, size_t *ret_len)
 {
-	struct soft *s = priv;
-	_cleanup_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t siglen = 0;
 	unsigned char *der = NULL;
+	uint8_t *out;
 	int n;
 
-	if ((n = load_key(s, d)) < 0)
-		return n;
-	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) ||
+	n = i2d_PUBKEY(key, &der);
+	if (n <= 0)
+		return -EIO;
+	out = malloc((size_t)n);
+	if (!out) {
+		OPENSSL_free(der);
+		return -ENOMEM;
+	}
+	memcpy(out, der, (size_t)n);
+	OPENSSL_free(der);
+	*ret = out;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+int attest_ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, struct ward_quote *q,
+			struct ward_diag *d)
+{
+	_cleanup_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t siglen = 0;
+	int r;
+
+	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) ||
 	    !EVP_DigestSign(ctx, NULL, &siglen, msg, len))
-		return diag_set(d, -EIO, "soft attester: signing failed");
+		return diag_set(d, -EIO, "%s attester: signing failed", q->type);
 	q->signature = malloc(siglen);
 	if (!q->signature)
 		return -ENOMEM;
 	if (!EVP_DigestSign(ctx, q->signature, &siglen, msg, len))
-		return diag_set(d, -EIO, "soft attester: signing failed");
+		return diag_set(d, -EIO, "%s attester: signing failed", q->type);
 	q->signature_len = siglen;
-	n = i2d_PUBKEY(s->key, &der);
-	if (n <= 0)
-		return diag_set(d, -EIO, "soft attester: cannot encode the public key");
-	q->public_key = malloc((size_t)n);
-	if (!q->public_key) {
-		OPENSSL_free(der);
-		return -ENOMEM;
-	}
-	memcpy(q->public_key, der, (size_t)n);
-	q->public_key_len = (size_t)n;
-	OPENSSL_free(der);
-	return 0;
+	r = attest_key_spki(key, &q->public_key, &q->public_key_len);
+	if (r == -EIO)
+		return diag_set(d, r, "%s attester: cannot encode the public key", q->type);
+	return r;
 }
 
-static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
+int attest_key_pem(EVP_PKEY *key, char **ret_pem, struct ward_diag *d)
 {
-	struct soft *s = priv;
 	_cleanup_bio_ BIO *mem = BIO_new(BIO_s_mem());
 	char *p, *out;
 	long n;
-	int r;
 
-	if ((r = load_key(s, d)) < 0)
-		return r;
-	if (!mem || !PEM_write_bio_PUBKEY(mem, s->key))
-		return diag_set(d, -EIO, "soft attester: cannot encode the public key");
+	if (!mem || !PEM_write_bio_PUBKEY(mem, key))
+		return diag_set(d, -EIO, "cannot encode the attester's public key");
 	n = BIO_get_mem_data(mem, &p);
 	out = strndup(p, (size_t)n);
 	if (!out)
 		return -ENOMEM;
 	*ret_pem = out;
 	return 0;
+}
+
+static int soft_open(int dirfd, const struct ward_attester_conf *c, void **ret_priv,
+		     struct ward_diag *d)
+{
+	struct soft *s;
+	int fd = -EBADF, r;
+
+	(void)c;
+	if ((r = attest_keyfile_open(dirfd, SOFT_KEY_FILE, &fd, d)) < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->fd = fd;
+	*ret_priv = s;
+	return 0;
+}
+
+static int load_key(struct soft *s, struct ward_diag *d)
+{
+	return s->key ? 0 : attest_keyfile_load(s->fd, SOFT_KEY_FILE, &s->key, d);
+}
+
+static int soft_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quote *q,
+		     struct ward_diag *d)
+{
+	struct soft *s = priv;
+	int r;
+
+	if ((r = load_key(s, d)) < 0)
+		return r;
+	return attest_ed25519_sign(s->key, msg, len, q, d);
+}
+
+static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
+{
+	struct soft *s = priv;
+	int r;
+
+	if ((r = load_key(s, d)) < 0)
+		return r;
+	return attest_key_pem(s->key, ret_pem, d);
 }
 
 static const char *soft_root(void *priv)

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 	      "                   [--policy FILE]\n"
 	      "                   [--prior STATE] [--manifest-digest HEX]\n"
 	      "                   [--min-policy-version N] [--policy-issuer KEY.pub] [--json]\n"
+	      "                   [--allow-debug] [--now RFC3339] [--measurement HEX]\n"
 	      "\n"
 	      "Verify an evidence bundle offline: the attester's signature, the nonce, the log\n"
 	      "replayed to the attested registers, and (with --policy) every measured object\n"
@@ -46,6 +47,10 @@ static void usage(FILE *f)
 	      "  --policy-issuer KEY.pub\n"
 	      "                   ... and be signed by this issuer (unsigned policies fail)\n"
 	      "  --json           machine-readable verdict (its \"state\" feeds --prior)\n"
+	      "  --allow-debug    tsm: accept a debuggable SEV-SNP guest or TDX TD\n"
+	      "  --now RFC3339    tsm: check certificates at this time (default: now)\n"
+	      "  --measurement HEX\n"
+	      "                   tsm: the SEV-SNP MEASUREMENT or TDX MRTD expected (96 hex digits)\n"
 	      "The services the evidence registers are listed with their manifest digest and the\n"
 	      "code measured for them (what their sandboxes ran or may run).\n"
 	      "Exit status: 0 trusted, 1 not trusted, 2 malformed evidence or usage error.\n",
@@ -246,7 +251,12 @@ static void result_text(const struct ward_verify_result *res, const struct ward_
 
 	printf("verdict: %s\n", ok ? "TRUSTED" : "NOT TRUSTED");
 	printf("  attester:     %s, root %s (%s)\n", res->msg.attester_type, res->msg.root,
-	       res->hardware_rooted
+	       strcmp(res->msg.attester_type, "tsm") == 0
+		       ? (res->hardware_rooted ? "hardware-rooted: the SEV-SNP/TDX report answers "
+						 "this statement"
+					       : "NOT hardware-rooted: the SEV-SNP/TDX report "
+						 "does not hold (see the reasons)")
+	       : res->hardware_rooted
 		       ? "hardware-rooted: a TPM quote by the pinned attestation key"
 	       : strcmp(res->msg.root, "swtpm") == 0
 		       ? "software TPM: NOT hardware-rooted; it protects the log only as far as "
@@ -320,11 +330,15 @@ int verb_verify(int argc, char **argv)
 		{ "min-policy-version", required_argument, NULL, 'V' },
 		{ "policy-issuer", required_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "allow-debug", no_argument, NULL, 'D' },
+		{ "now", required_argument, NULL, 'T' },
+		{ "measurement", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX], *aks[WARD_PINNED_KEYS_MAX];
 	uint8_t manifest_digest[32];
+	uint8_t measurement[48];
 	char issuer[WARD_KEY_ID_STR_MAX];
 	unsigned char nonce[WARD_NONCE_MAX];
 	struct ward_verify_opts o = { 0 };
@@ -448,6 +462,24 @@ int verb_verify(int argc, char **argv)
 		}
 		case 'j':
 			json = true;
+			break;
+		case 'D':
+			o.allow_debug = true;
+			break;
+		case 'T':
+			if (rfc3339_parse(optarg, &o.now) < 0) {
+				cli_error(EXIT_USAGE, "--now: an RFC 3339 time (2026-01-31T00:00:00Z)");
+				goto out;
+			}
+			break;
+		case 'M':
+			if (strlen(optarg) != 96 ||
+			    hex_decode(optarg, 96, measurement, sizeof(measurement),
+				       &o.tee_measurement_len) < 0) {
+				cli_error(EXIT_USAGE, "--measurement: 96 lower-case hex digits");
+				goto out;
+			}
+			o.tee_measurement = measurement;
 			break;
 		case 'h':
 			usage(stdout);

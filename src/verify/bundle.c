@@ -43,7 +43,18 @@ int bundle_encode(const struct ward_quote *q, const struct ward_evlog *log, uint
 			 "first_record", (json_int_t)first_record, "data", data);
 	if (!root)
 		return -ENOMEM;
-	if (q->report) {
+	if (strcmp(q->type, "tsm") == 0) {
+		/* tsm: the configfs-tsm outblob and auxblob as the kernel returned them */
+		_cleanup_free_ char *rep = b64_encode(q->report, q->report_len);
+		_cleanup_free_ char *aux = b64_encode(q->aux, q->aux_len);
+		json_t *qo = json_object_get(root, "quote");
+
+		if (!q->report || !rep || !aux ||
+		    json_object_set_new(qo, "report", json_string(rep)) < 0 ||
+		    json_object_set_new(qo, "report_type", json_string(q->root)) < 0 ||
+		    json_object_set_new(qo, "aux", json_string(aux)) < 0)
+			return q->report ? -ENOMEM : -EINVAL;
+	} else if (q->report) {
 		/* tpm: the TPM's own structures, as TPM2_Quote returned them */
 		_cleanup_free_ char *rep = b64_encode(q->report, q->report_len);
 		_cleanup_free_ char *aux = b64_encode(q->aux, q->aux_len);

@@ -20,6 +20,7 @@
 #include "ward/report-tpm.h"
 #include "ward/report.h"
 #include "ward/verify.h"
+#include "verify/verify-tsm.h"
 
 static int add_reason(struct ward_verify_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -759,6 +760,7 @@ static int check_tpm(struct ward_verify_result *res, json_t *quote, const uint8_
 
 		if (tq.pcrs[i] == 0)
 			continue;
+		/* (a decoded statement's PCR is at most WARD_QUOTE_PCR_MAX) */
 		if (tq.pcrs[i] != (1ull << res->msg.pcr) || hash_alg_from_tpm_id(tq.alg[i], &a) < 0 ||
 		    !(res->msg.banks & (1u << a)) || (covered & (1u << a))) {
 			sel_ok = false;
@@ -785,12 +787,49 @@ static int check_tpm(struct ward_verify_result *res, json_t *quote, const uint8_
 	return 0;
 }
 
+/*
+ * tsm: a SEV-SNP report or TDX quote over SHA-512 of the statement, and the statement signed by
+ * the monitor key it binds (verify-tsm.c). The report is the root of trust: no key is pinned.
+ */
+static int check_tsm(struct ward_verify_result *res, json_t *quote, const uint8_t *msg,
+		     size_t msg_len, const uint8_t *sig, size_t sig_len,
+		     const struct ward_verify_opts *o, struct ward_diag *d)
+{
+	_cleanup_free_ uint8_t *rep = NULL, *aux = NULL;
+	struct ward_report_result rr = { .verdict = WARD_VERDICT_PASS };
+	struct tsm_verdict tv = { 0 };
+	struct tsm_evidence e = { .msg = &res->msg, .message = msg, .message_len = msg_len,
+				  .signature = sig, .signature_len = sig_len,
+				  .public_key = res->public_key,
+				  .public_key_len = res->public_key_len };
+	int r;
+
+	if ((r = json_req_string(quote, "report_type", "evidence quote", &e.report_type, d)) < 0 ||
+	    (r = get_b64(quote, "report", "evidence quote", &rep, &e.report_len, d)) < 0 ||
+	    (r = get_b64(quote, "aux", "evidence quote", &aux, &e.aux_len, d)) < 0)
+		return r;
+	e.report = rep;
+	e.aux = aux;
+	r = verify_tsm(&e, o, &rr, &tv, d);
+	for (size_t i = 0; r >= 0 && i < rr.n_reasons; i++)
+		r = add_reason(res, "%s", rr.reasons[i]);
+	report_result_clear(&rr);
+	if (r < 0)
+		return r;
+	res->signature_ok = tv.signature_ok;
+	res->key_pinned = tv.key_bound && tv.report_ok && tv.report_data_ok;
+	res->hardware_rooted = tv.hardware_rooted;
+	return 0;
+}
+
 int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opts *o,
 		    struct ward_verify_result *res, struct ward_diag *d)
 {
 	static const char *const keys[] = { "ward_evidence", "attester", "public_key", "quote", "log",
 					    NULL };
 	static const char *const qkeys[] = { "message", "signature", "attest", "ak_public", NULL };
+	static const char *const tsm_qkeys[] = { "message", "signature", "report", "report_type",
+						 "aux", NULL };
 	static const char *const lkeys[] = { "format", "template_digest", "first_record", "data", NULL };
 	_cleanup_json_ json_t *root = NULL;
 	_cleanup_free_ uint8_t *msg = NULL, *sig = NULL, *logdata = NULL;
@@ -816,7 +855,8 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 	    (r = json_req_string(root, "public_key", "evidence", &keyhex, d)) < 0 ||
 	    (r = json_req_object(root, "quote", "evidence", &quote, d)) < 0 ||
 	    (r = json_req_object(root, "log", "evidence", &logo, d)) < 0 ||
-	    (r = json_only_keys(quote, qkeys, "evidence quote", d)) < 0 ||
+	    (r = json_only_keys(quote, strcmp(att, "tsm") == 0 ? tsm_qkeys : qkeys,
+				"evidence quote", d)) < 0 ||
 	    (r = json_only_keys(logo, lkeys, "evidence log", d)) < 0 ||
 	    (r = get_b64(quote, "message", "evidence quote", &msg, &msg_len, d)) < 0 ||
 	    (r = get_b64(quote, "signature", "evidence quote", &sig, &sig_len, d)) < 0 ||
@@ -830,7 +870,7 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 				(unsigned long long)ver);
 	if (strcmp(fmt, "ima-binary-le") != 0 || hash_alg_from_name(tdig, &tbank) < 0)
 		return diag_set(d, -EBADMSG, "evidence log: unsupported format %s/%s", fmt, tdig);
-	if (strcmp(att, "soft") != 0 && strcmp(att, "tpm") != 0)
+	if (strcmp(att, "soft") != 0 && strcmp(att, "tpm") != 0 && strcmp(att, "tsm") != 0)
 		return diag_set(d, -EOPNOTSUPP, "evidence: cannot verify '%s' evidence in this build",
 				att);
 	if (hex_decode(keyhex, strlen(keyhex), res->public_key, sizeof(res->public_key), &klen) < 0)
@@ -849,9 +889,16 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 	/* Who signed it, and did they? */
 	if (strcmp(att, "soft") == 0)
 		r = check_soft(res, quote, msg, msg_len, sig, sig_len, o, d);
-	else
+	else if (strcmp(att, "tpm") == 0)
 		r = check_tpm(res, quote, msg, msg_len, sig, sig_len, o, d);
+	else
+		r = check_tsm(res, quote, msg, msg_len, sig, sig_len, o, d);
 	if (r < 0)
+		return r;
+	/* An expected TEE measurement that this evidence cannot show is not met (fail closed). */
+	if (o->tee_measurement && strcmp(att, "tsm") != 0 &&
+	    (r = add_reason(res, "a TEE measurement was expected, but %s evidence carries no "
+				 "SEV-SNP or TDX report", att)) < 0)
 		return r;
 
 	/* For this verifier's question? */
