@@ -49,4 +49,9 @@
  * stops granting (it could no longer tell what it already recorded). */
 #define WARD_DOMAIN_SEEN_MAX (4u << 20)
 
+/* A configfs-tsm outblob or auxblob (the kernel caps them at 32 KiB; a DICE TDX quote fits). */
+#define WARD_TSM_BLOB_MAX (64u << 10)
+/* Entries of a SEV-SNP certificate table (auxblob); AMD defines four. */
+#define WARD_TSM_CERT_ENTRIES_MAX 64
+
 #endif

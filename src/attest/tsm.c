@@ -27,11 +27,9 @@
 #include "attest/attest-internal.h"
 #include "core/cleanup.h"
 #include "ward/hash.h"
+#include "ward/limits.h"
 
 #define TSM_KEY_FILE "tsm-key.pem"
-/* What one report may return; the kernel's own cap is 32 KiB (TSM_REPORT_OUTBLOB_MAX) and a
- * DICE-based TDX quote still fits. */
-#define TSM_BLOB_MAX	(64u * 1024)
 #define TSM_INBLOB_SIZE 64
 /* Report directories tried when another writer races ours, before giving up with -EBUSY. */
 #define TSM_ATTEMPTS 3
@@ -218,7 +216,7 @@ static int request(struct tsm *t, int dirfd, const char *name, const uint8_t *in
 	if ((r = read_line(dirfd, "provider", provider, provider_size)) < 0)
 		return diag_set(d, r, "%s/%s/provider: %s", t->root_path, name, strerror(-r));
 	/* Reading outblob makes the report (the provider is asked now, not at the write). */
-	if ((r = read_attr(dirfd, "outblob", TSM_BLOB_MAX, &b.out, &b.out_len)) < 0) {
+	if ((r = read_attr(dirfd, "outblob", WARD_TSM_BLOB_MAX, &b.out, &b.out_len)) < 0) {
 		if (r == -EBUSY)
 			return r;
 		return diag_set(d, r, "%s/%s/outblob: %s%s", t->root_path, name, strerror(-r),
@@ -229,7 +227,7 @@ static int request(struct tsm *t, int dirfd, const char *name, const uint8_t *in
 		return diag_set(d, -EIO, "%s/%s/outblob: empty report", t->root_path, name);
 	}
 	/* Absent for providers without certificates (tdx_guest), empty when there are none. */
-	r = read_attr(dirfd, "auxblob", TSM_BLOB_MAX, &b.aux, &b.aux_len);
+	r = read_attr(dirfd, "auxblob", WARD_TSM_BLOB_MAX, &b.aux, &b.aux_len);
 	if (r == -ENOENT) {
 		b.aux = NULL;
 		b.aux_len = 0;

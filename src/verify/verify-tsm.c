@@ -57,7 +57,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 int tsm_cert_table_parse(const uint8_t *buf, size_t len, struct tsm_cert_entry *ret, size_t *ret_n,
 			 struct ward_diag *d)
 {
-	struct tsm_cert_entry e[TSM_CERT_ENTRIES_MAX];
+	struct tsm_cert_entry e[WARD_TSM_CERT_ENTRIES_MAX];
 	size_t n = 0, off = 0, end;
 
 	if (len == 0) {
@@ -74,9 +74,9 @@ int tsm_cert_table_parse(const uint8_t *buf, size_t len, struct tsm_cert_entry *
 					off);
 		if (all_zero(p, TSM_CERT_ENTRY_SIZE))
 			break;
-		if (n == TSM_CERT_ENTRIES_MAX)
+		if (n == WARD_TSM_CERT_ENTRIES_MAX)
 			return diag_set(d, -EBADMSG, "certificate table: more than %d entries",
-					TSM_CERT_ENTRIES_MAX);
+					WARD_TSM_CERT_ENTRIES_MAX);
 		if (all_zero(p, 16))
 			return diag_set(d, -EBADMSG,
 					"certificate table: entry at offset %zu has a zero GUID",
@@ -119,7 +119,7 @@ int tsm_cert_table_parse(const uint8_t *buf, size_t len, struct tsm_cert_entry *
 int tsm_cert_table_find(const uint8_t *buf, size_t len, const uint8_t guid[16], const uint8_t **ret,
 			size_t *ret_len, struct ward_diag *d)
 {
-	struct tsm_cert_entry e[TSM_CERT_ENTRIES_MAX];
+	struct tsm_cert_entry e[WARD_TSM_CERT_ENTRIES_MAX];
 	size_t n;
 	int r;
 

@@ -9,11 +9,10 @@
 
 #include "core/diag.h"
 #include "ward/abi/quote.h"
+#include "ward/limits.h"
 #include "ward/report.h"
 #include "ward/verify.h"
 
-/* Entries a SEV-SNP certificate table may have (the GHCB spec names four kinds). */
-#define TSM_CERT_ENTRIES_MAX 64
 #define TSM_CERT_ENTRY_SIZE  24 /* GUID (16) | offset u32 | length u32, little-endian */
 
 /* GUIDs of the GHCB spec (56421, 4.1.8.1), in RFC 4122 byte order as the table holds them. */
@@ -32,7 +31,7 @@ struct tsm_cert_entry {
  * hands over whole pages). An empty @buf is a table of no entries.
  * @buf: the table.
  * @len: its length.
- * @ret: room for TSM_CERT_ENTRIES_MAX entries.
+ * @ret: room for WARD_TSM_CERT_ENTRIES_MAX entries.
  * @ret_n: entries found.
  * @d: what is wrong and at which offset.
  *

@@ -948,7 +948,7 @@ static void put_entry(uint8_t *e, const uint8_t *guid, uint32_t off, uint32_t le
 static void test_cert_table(void **state)
 {
 	static const uint8_t other[16] = {1, 2, 3};
-	struct tsm_cert_entry e[TSM_CERT_ENTRIES_MAX];
+	struct tsm_cert_entry e[WARD_TSM_CERT_ENTRIES_MAX];
 	struct ward_diag d = {{0}};
 	uint8_t t[4096];
 	const uint8_t *cert;
@@ -1016,7 +1016,7 @@ static void test_cert_table(void **state)
 	}
 	/* too many entries */
 	memset(t, 0, sizeof(t));
-	for (int k = 0; k <= TSM_CERT_ENTRIES_MAX; k++) {
+	for (int k = 0; k <= WARD_TSM_CERT_ENTRIES_MAX; k++) {
 		uint8_t g[16] = {0xaa, (uint8_t)k};
 
 		put_entry(t + 24 * k, g, 2000 + k, 1);
