@@ -141,7 +141,8 @@ struct ward_verify_result {
  * be judged at all.
  *
  * Return: 0, -EBADMSG for a malformed bundle (JSON, encodings, log structure), -EOPNOTSUPP for
- * an attester type this build cannot verify, -ENOMEM.
+ * an attester type this build cannot verify, -EINVAL for a tee_measurement that is not 48
+ * bytes, -ENOMEM.
  */
 int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opts *o,
 		    struct ward_verify_result *ret, struct ward_diag *d);
