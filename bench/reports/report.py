@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """bench/reports' page: bench/results/reports.md from what bench/reports/run leaves in
-bench/results/raw/ (reports-*).
+bench/results/raw/ (reports-*: sections 1-3) and, when it has run, bench/attest/run
+(attest-*: sections 4-6, rendered by bench/attest/report.py).
 
 usage: report.py RAW RESULTS
 
@@ -80,7 +81,23 @@ def fmt_ratio(t):
     return "**%s×** (rounds %s … %s)" % (S.sig(m, 3), S.sig(lo, 3), S.sig(hi, 3))
 
 
+def attest(raw):
+    """bench/attest/run's sections (4-6), when it has run: (markdown, headline, commands)."""
+    if not os.path.exists(os.path.join(raw, "attest-meta.json")):
+        return "", None, []
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "attest", "report.py")
+    spec = importlib.util.spec_from_file_location("attest_report", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.sections(raw)
+
+
 def main(raw, results):
+    if not os.path.exists(os.path.join(raw, "reports-meta.json")):
+        raise SystemExit("%s: no reports-meta.json: run bench/reports/run first (sections 1-3 "
+                         "of reports.md come from it)" % raw)
+    a_md, a_head, a_cmds = attest(raw)
     meta = load(os.path.join(raw, "reports-meta.json"))
     facts = S.bench_facts(raw, "reports")
     expected = dict(x.split("|") for x in meta["expected"])
@@ -283,6 +300,7 @@ def main(raw, results):
         rows.append([name] + [S.ms(r["median"]) for r in Q[name]["rounds"]])
     md += S.table(["command"] + ["round %d" % (i + 1) for i in range(meta["rounds"])], rows)
     md += S.commands_block([c.replace(root, "") for c in meta["commands"]])
+    md += a_md
     S.write(os.path.join(results, "reports.md"), md)
 
     head = ("ward report verify: SNP %s ms, TDX %s ms, TPM %s ms (in-process %s / %s / %s µs); "
@@ -292,11 +310,13 @@ def main(raw, results):
                us(P["tdx5"]["s"]["median"]), us(P["tpm-ga"]["s"]["median"]), S.ms(ck_ga),
                S.pct(tpm_ga / ck_ga), S.ms(ossl_snp), S.ms(ossl_tdx), S.ms(tw), S.ms(t2s),
                S.ms(t2p)))
+    if a_head:
+        head += "; " + a_head
     S.save_summary(raw, "reports", {
         "title": "Hardware reports (verify latency per type, TPM quote)", "file": "reports.md",
         "date": facts["date"], "headline": head,
         "commands": [hfcmd.get(n, n).replace(root, "") for n in
-                     ("ward-snp", "checkquote-ga", "tpmtool-quote")]})
+                     ("ward-snp", "checkquote-ga", "tpmtool-quote")] + a_cmds})
 
 
 if __name__ == "__main__":
