@@ -10,18 +10,24 @@
  * /dev/tpm0 there is no resource manager and one client at a time: a monitor that kept its
  * connection would lock every other ward process out. The AK is loaded for each quote and
  * flushed after; transient objects a dead client left behind are flushed first (no resource
- * manager cleans them up).
+ * manager cleans them up). Without a resource manager every ward process holds one lock per
+ * TPM (WARD_RUN_DIR/tpm-KEY.lock, flock) for its whole session, so that flushing what is
+ * loaded never flushes a live peer's AK.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "attest/attest-internal.h"
 #include "attest/tpm.h"
 #include "core/cleanup.h"
+#include "ward-config.h"
 #include "ward/hash.h"
 
 struct tpm_att {
@@ -30,6 +36,8 @@ struct tpm_att {
 	uint32_t pcr;
 	unsigned banks;
 	bool resource_manager; /* /dev/tpmrm*: the kernel flushes what a dead client left */
+	char lock_path[PATH_MAX]; /* without a resource manager: the TPM's session lock */
+	int lockfd;		  /* held while connected */
 	struct ward_tpm_identity id;
 	char root[WARD_ROOT_STR_MAX];
 	uint8_t *ak_der;
@@ -40,15 +48,91 @@ struct tpm_att {
 	uint8_t ext_reg[__WARD_HASH_MAX][WARD_HASH_MAX_SIZE];
 };
 
+/*
+ * The name of a TPM's session lock: a hash of how it is reached, with a socket or device path
+ * resolved, so that two spellings of one path share the lock. (Two different ways to one TPM,
+ * a socket path and a TCP port, do not: do not mix them.)
+ */
+static int lock_path_of(const char *tcti, char *out, size_t size, struct ward_diag *d)
+{
+	char key[PATH_MAX + 64], real[PATH_MAX], hex[65];
+	const char *p = strstr(tcti, "path=");
+	uint8_t dg[32];
+
+	if (strncmp(tcti, "device:", 7) == 0 && realpath(tcti + 7, real))
+		snprintf(key, sizeof(key), "device:%s", real);
+	else if (p && (p == tcti || p[-1] == ':' || p[-1] == ',')) {
+		size_t n = strcspn(p + 5, ",");
+		char path[PATH_MAX];
+
+		if (n >= sizeof(path))
+			return diag_set(d, -ENAMETOOLONG, "tpm: TCTI path too long");
+		memcpy(path, p + 5, n);
+		path[n] = '\0';
+		snprintf(key, sizeof(key), "%.*s:path=%s", (int)strcspn(tcti, ":"), tcti,
+			 realpath(path, real) ? real : path);
+	} else {
+		snprintf(key, sizeof(key), "%s", tcti);
+	}
+	hash_buf(WARD_HASH_SHA256, key, strlen(key), dg);
+	hex_encode(dg, 16, hex);
+	if ((size_t)snprintf(out, size, "%s/tpm-%s.lock", WARD_RUN_DIR, hex) >= size)
+		return diag_set(d, -ENAMETOOLONG, "tpm: lock path too long");
+	return 0;
+}
+
+static int lock_session(struct tpm_att *t, struct ward_diag *d)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(WARD_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return diag_set(d, -errno, "cannot create %s: %s", WARD_RUN_DIR, strerror(errno));
+	if (lstat(WARD_RUN_DIR, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022))
+		return diag_set(d, -EPERM, "%s must be a directory owned by uid %u and not writable "
+					   "by others: its TPM locks keep ward's TPM sessions apart",
+				WARD_RUN_DIR, (unsigned)geteuid());
+	fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return diag_set(d, -errno, "cannot open %s: %s", t->lock_path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int r = -errno;
+
+			close(fd);
+			return diag_set(d, r, "cannot lock %s: %s", t->lock_path, strerror(-r));
+		}
+	}
+	t->lockfd = fd;
+	return 0;
+}
+
+static void disconnect_tpm(struct tpm_att *t, struct ward_tpm *tpm)
+{
+	tpm_close(tpm);
+	if (t->lockfd >= 0) {
+		close(t->lockfd); /* releases the flock */
+		t->lockfd = -EBADF;
+	}
+}
+
 static int connect_tpm(struct tpm_att *t, struct ward_tpm **ret, struct ward_diag *d)
 {
 	struct ward_tpm *tpm = NULL;
-	int r = tpm_open(t->tcti, &tpm, d);
+	int r;
 
-	if (r < 0)
+	if (!t->resource_manager && (r = lock_session(t, d)) < 0)
 		return r;
-	if (!t->resource_manager && (r = tpm_flush_transients(tpm, d)) < 0) {
-		tpm_close(tpm);
+	r = tpm_open(t->tcti, &tpm, d);
+	if (r == 0 && !t->resource_manager) {
+		/* Under the lock no other ward session is open: what is loaded was left by a
+		 * client that died. */
+		r = tpm_flush_transients(tpm, d);
+		r = r > 0 ? 0 : r;
+	}
+	if (r < 0) {
+		disconnect_tpm(t, tpm);
 		return r;
 	}
 	*ret = tpm;
@@ -70,6 +154,7 @@ static int tpm_att_open(int dirfd, const struct ward_attester_conf *c, void **re
 	if (!t)
 		return -ENOMEM;
 	t->dirfd = -EBADF;
+	t->lockfd = -EBADF;
 	t->pcr = c->pcr;
 	t->banks = c->banks;
 	t->tcti = strdup(c->tcti);
@@ -79,6 +164,9 @@ static int tpm_att_open(int dirfd, const struct ward_attester_conf *c, void **re
 	}
 	t->resource_manager = strncmp(c->tcti, "device:/dev/tpmrm", 17) == 0 ||
 			      strncmp(c->tcti, "tabrmd", 6) == 0;
+	if (!t->resource_manager &&
+	    (r = lock_path_of(c->tcti, t->lock_path, sizeof(t->lock_path), d)) < 0)
+		goto fail;
 	t->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	if (t->dirfd < 0) {
 		r = -errno;
@@ -89,12 +177,13 @@ static int tpm_att_open(int dirfd, const struct ward_attester_conf *c, void **re
 	    (r = tpm_ak_pubkey_der(tpm, &t->ak_der, &t->ak_der_len, d)) < 0 ||
 	    (r = tpm_ak_pubkey_pem(tpm, &t->ak_pem, d)) < 0)
 		goto fail;
-	tpm_close(tpm);
+	disconnect_tpm(t, tpm);
 	snprintf(t->root, sizeof(t->root), "%s", t->id.software ? "swtpm" : "tpm");
 	*ret_priv = t;
 	return 0;
 fail:
-	tpm_close(tpm);
+	if (tpm)
+		disconnect_tpm(t, tpm);
 	attest_tpm_ops.close(t);
 	return r;
 }
@@ -243,7 +332,7 @@ static int tpm_att_mirror(void *priv, const struct ward_evlog *log, size_t n,
 	*ret_extended = n - k;
 	r = 0;
 out:
-	tpm_close(tpm);
+	disconnect_tpm(t, tpm);
 	return r;
 }
 
@@ -284,7 +373,7 @@ static int tpm_att_sign(void *priv, const uint8_t *msg, size_t len, struct ward_
 	r = 0;
 out:
 	tpm_quote_clear(&tq);
-	tpm_close(tpm);
+	disconnect_tpm(t, tpm);
 	return r;
 }
 
@@ -311,6 +400,8 @@ static void tpm_att_close(void *priv)
 	free(t->ak_pem);
 	if (t->dirfd >= 0)
 		close(t->dirfd);
+	if (t->lockfd >= 0)
+		close(t->lockfd);
 	free(t);
 }
 
