@@ -11,6 +11,7 @@
 #define WARD_LANDLOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/diag.h"
 
@@ -72,5 +73,14 @@ enum {
  */
 int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
 				struct ward_diag *d);
+
+/**
+ * domain_landlock_apply_ports() - domain_landlock_apply(), and when @n_ports > 0 also handle TCP
+ * connect (ABI 4 and later) with a rule for every port but @deny_ports: no process of the
+ * domain can connect to those ports, on any address (a TPM the monitor reaches over TCP).
+ * Return: as domain_landlock_apply(); -EOPNOTSUPP below ABI 4 when ports are given.
+ */
+int domain_landlock_apply_ports(const struct ward_landlock_rule *rules, size_t n,
+				const uint16_t *deny_ports, size_t n_ports, struct ward_diag *d);
 
 #endif

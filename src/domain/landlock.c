@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,13 @@ struct ll_ruleset_attr {
 };
 
 _Static_assert(sizeof(struct ll_ruleset_attr) == 24, "landlock_ruleset_attr ABI 6 layout");
+
+/* struct landlock_net_port_attr (ABI 4): packed, as the kernel's uapi declares it. */
+#define LL_RULE_NET_PORT 2
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
 
 #define LL_FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
@@ -145,8 +153,43 @@ int domain_landlock_apply(const struct ward_landlock_rule *rules, size_t n, stru
 	return domain_landlock_apply_flags(rules, n, 0, d);
 }
 
+static int apply(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
+		 const uint16_t *deny_ports, size_t n_ports, struct ward_diag *d);
+
 int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
 				struct ward_diag *d)
+{
+	return apply(rules, n, flags, NULL, 0, d);
+}
+
+int domain_landlock_apply_ports(const struct ward_landlock_rule *rules, size_t n,
+				const uint16_t *deny_ports, size_t n_ports, struct ward_diag *d)
+{
+	return apply(rules, n, 0, deny_ports, n_ports, d);
+}
+
+/* Allow connecting to every TCP port but @deny (the ruleset handles CONNECT_TCP). */
+static int allow_ports_but(int ruleset, const uint16_t *deny, size_t n_deny, struct ward_diag *d)
+{
+	struct ll_net_port_attr pa = { .allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP };
+
+	for (uint32_t port = 0; port <= 65535; port++) {
+		bool denied = false;
+
+		for (size_t i = 0; i < n_deny; i++)
+			denied |= deny[i] == port;
+		if (denied)
+			continue;
+		pa.port = port;
+		if (syscall(__NR_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &pa, 0) < 0)
+			return diag_set(d, -errno, "landlock: cannot allow TCP port %u: %s",
+					(unsigned)port, strerror(errno));
+	}
+	return 0;
+}
+
+static int apply(const struct ward_landlock_rule *rules, size_t n, unsigned flags,
+		 const uint16_t *deny_ports, size_t n_ports, struct ward_diag *d)
 {
 	struct ll_ruleset_attr attr = { 0 };
 	_cleanup_close_ int ruleset = -EBADF;
@@ -172,6 +215,13 @@ int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n
 			return diag_set(d, -EOPNOTSUPP, "landlock: ABI %d cannot restrict TCP (needs 4)",
 					abi);
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+	} else if (n_ports) {
+		if (abi < 4)
+			return diag_set(d, -EOPNOTSUPP, "landlock: ABI %d cannot keep the domain from "
+							"the TPM's TCP port %u (needs 4): reach the "
+							"TPM through a UNIX socket or a device",
+					abi, (unsigned)deny_ports[0]);
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_CONNECT_TCP;
 	}
 	ruleset = (int)syscall(__NR_landlock_create_ruleset, &attr, attr_size, 0);
 	if (ruleset < 0) {
@@ -182,6 +232,9 @@ int domain_landlock_apply_flags(const struct ward_landlock_rule *rules, size_t n
 	for (size_t i = 0; i < n; i++)
 		if ((r = add_rule(ruleset, &rules[i], attr.handled_access_fs, d)) < 0)
 			return r;
+	if (n_ports && !(flags & WARD_LL_DENY_NET) &&
+	    (r = allow_ports_but(ruleset, deny_ports, n_ports, d)) < 0)
+		return r;
 	if (syscall(__NR_landlock_restrict_self, ruleset, 0) < 0) {
 		r = -errno;
 		if (r == -EPERM)

@@ -128,6 +128,10 @@ struct run_ctx {
 	size_t n_bind_buf;
 	char cwd[PATH_MAX];
 	bool anon_exec; /* the policy at start names executables allowed anonymous exec memory */
+	/* TCP ports no process of the domain may connect to: a TPM the state dir reaches over
+	 * TCP (a swtpm's command and control ports). */
+	uint16_t deny_ports[2];
+	size_t n_deny_ports;
 	const struct ward_domain_sandbox *sb;
 	char id[WARD_DOMAIN_ID_MAX];
 };
@@ -241,7 +245,9 @@ static int landlock_domain(struct run_ctx *c, struct ward_diag *d)
 	for (size_t i = 0; i < c->plan.n_binds; i++)
 		if (!c->plan.binds[i].ro)
 			rules[n++] = (struct ward_landlock_rule){ c->plan.binds[i].dst, WARD_LL_WRITE };
-	return domain_landlock_apply_flags(rules, n, c->sb ? WARD_LL_DENY_NET : 0, d);
+	if (c->sb)
+		return domain_landlock_apply_flags(rules, n, WARD_LL_DENY_NET, d);
+	return domain_landlock_apply_ports(rules, n, c->deny_ports, c->n_deny_ports, d);
 }
 
 static _Noreturn void init_main(struct run_ctx *c)
@@ -511,6 +517,83 @@ static bool overlaps(const char *a, const char *b)
 	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
 
 	return strncmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '/' || b[n] == 0 || b[n] == '/');
+}
+
+/*
+ * What the monitor holds must stay out of every domain: the state dir (log, keys, the policy
+ * store) and the TPM it extends (a swtpm's sockets, TPM devices). A process that could extend
+ * the PCR or use the AK would forge the evidence. The domain's root is a fresh tmpfs, so only
+ * a code dir or a bind could bring them in: one that is, holds or lies inside any of them is
+ * refused. A TPM reached over TCP is kept out by Landlock (deny_ports).
+ */
+static int check_private(struct run_ctx *c, const struct ward_state *st, struct ward_diag *d)
+{
+	char *priv[2 + 8] = { 0 };
+	size_t np = 0;
+	int r = 0;
+
+	priv[np++] = realpath(st->path, NULL);
+	if (st->tcti) {
+		const char *p = strstr(st->tcti, "path=");
+		const char *dev = strncmp(st->tcti, "device:", 7) == 0 ? st->tcti + 7 : NULL;
+
+		if (p && (p[-1] == ':' || p[-1] == ',')) {
+			char path[PATH_MAX];
+			size_t n = strcspn(p + 5, ",");
+
+			if (n < sizeof(path)) {
+				memcpy(path, p + 5, n);
+				path[n] = '\0';
+				priv[np++] = realpath(path, NULL);
+			}
+		} else if (dev) {
+			priv[np++] = realpath(dev, NULL);
+		}
+		if (strstr(st->tcti, "host=") || strstr(st->tcti, "port=") ||
+		    ((strncmp(st->tcti, "swtpm", 5) == 0 || strncmp(st->tcti, "mssim", 5) == 0) &&
+		     !p)) {
+			/* tss2's swtpm and mssim TCTIs: port= (default 2321), control at port+1 */
+			const char *q = strstr(st->tcti, "port=");
+			unsigned long port = q ? strtoul(q + 5, NULL, 10) : 2321;
+
+			if (port == 0 || port > 65534) {
+				r = diag_set(d, -EINVAL, "the state dir's TCTI %s names no usable TCP port",
+					     st->tcti);
+				goto out;
+			}
+			c->deny_ports[0] = (uint16_t)port;
+			c->deny_ports[1] = (uint16_t)(port + 1);
+			c->n_deny_ports = 2;
+		}
+	}
+	/* TPM devices: a domain's /dev has none, but a bind of /dev or of one would. */
+	{
+		static const char *const devs[] = { "/dev/tpm0", "/dev/tpmrm0", "/dev/tpm1",
+						    "/dev/tpmrm1" };
+
+		for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]) && np < 10; i++)
+			if (access(devs[i], F_OK) == 0)
+				priv[np++] = strdup(devs[i]);
+	}
+	for (size_t k = 0; k < np && r == 0; k++) {
+		if (!priv[k])
+			continue;
+		for (size_t i = 0; i < c->plan.n_code && r == 0; i++)
+			if (overlaps(c->code[i], priv[k]))
+				r = diag_set(d, -EINVAL, "code dir %s overlaps %s, which only the "
+							 "monitor may reach (the state dir or its TPM)",
+					     c->code[i], priv[k]);
+		for (size_t i = 0; i < c->plan.n_binds && r == 0; i++)
+			if (overlaps(c->binds[i].src, priv[k]))
+				r = diag_set(d, -EINVAL, "bind %s overlaps %s, which only the monitor may "
+							 "reach (the state dir or its TPM): a process that "
+							 "could use them could forge the evidence",
+					     c->binds[i].src, priv[k]);
+	}
+out:
+	for (size_t k = 0; k < np; k++)
+		free(priv[k]);
+	return r;
 }
 
 static int plan_domain(struct run_ctx *c, struct ward_diag *d)
@@ -932,7 +1015,7 @@ int domain_run(const struct ward_domain_spec *spec, struct ward_state *st, int *
 	}
 	c.anon_exec = spec->policy && spec->mode != WARD_MODE_MEASURE &&
 		      spec->policy->domain.n_anon_exec > 0;
-	if ((r = plan_domain(&c, d)) < 0)
+	if ((r = plan_domain(&c, d)) < 0 || (r = check_private(&c, st, d)) < 0)
 		goto out_ctx;
 	make_id(c.id);
 	if (ret_id)
