@@ -506,8 +506,9 @@ static void test_choose_pcr(void **state)
 		{ "tpm", 20, false, -EINVAL, 0, "--pcr 20: " },
 		{ "tpm", 21, false, -EINVAL, 0, "--pcr 21: " },
 		{ "tpm", 22, false, -EINVAL, 0, "are for dynamic launch" },
-		{ "tpm", 24, false, -EINVAL, 0, "--pcr 24: PCRs are 0..23" },
-		{ "tpm", 1000, true, -EINVAL, 0, "--pcr 1000: PCRs are 0..23" },
+		{ "tpm", 24, false, -EINVAL, 0, "--pcr: a PCR index 0..23 is expected" },
+		{ "tpm", 1000, true, -EINVAL, 0, "--pcr: a PCR index 0..23 is expected" },
+		{ "tpm", -2, false, -EINVAL, 0, "--pcr: a PCR index 0..23 is expected" },
 		/* soft: no TPM to share with IMA or a dynamic launch; any PCR number is a label */
 		{ "soft", -1, false, 0, 10, NULL },
 		{ "soft", -1, true, 0, 10, NULL },
@@ -516,7 +517,8 @@ static void test_choose_pcr(void **state)
 		{ "soft", 17, true, 0, 17, NULL },
 		{ "soft", 23, false, 0, 23, NULL },
 		{ "soft", 0, false, 0, 0, NULL },
-		{ "soft", 24, false, -EINVAL, 0, "--pcr 24: PCRs are 0..23" },
+		{ "soft", 24, false, -EINVAL, 0, "--pcr: a PCR index 0..23 is expected" },
+		{ "soft", -5, true, -EINVAL, 0, "--pcr: a PCR index 0..23 is expected" },
 	};
 
 	(void)state;
