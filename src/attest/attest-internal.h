@@ -44,8 +44,6 @@ int attest_tsm_available(const char *root, struct ward_diag *d);
  */
 int attest_keyfile_open(int dirfd, const char *name, int *ret_fd, struct ward_diag *d);
 int attest_keyfile_load(int fd, const char *name, EVP_PKEY **ret, struct ward_diag *d);
-/* DER SubjectPublicKeyInfo of @key (malloc'd). Return: 0, -EIO, -ENOMEM. */
-int attest_key_spki(EVP_PKEY *key, uint8_t **ret, size_t *ret_len);
 /* Ed25519 over @msg into q->signature, and q->public_key. Return: 0, -EIO, -ENOMEM. */
 int attest_ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, struct ward_quote *q,
 			struct ward_diag *d);

@@ -21,6 +21,7 @@
 
 #include "attest/attest-internal.h"
 #include "core/cleanup-ossl.h"
+#include "core/pkey.h"
 
 #define SOFT_KEY_FILE "soft-key.pem"
 
@@ -102,27 +103,6 @@ int attest_keyfile_load(int fd, const char *name, EVP_PKEY **ret, struct ward_di
 	return 0;
 }
 
-int attest_key_spki(EVP_PKEY *key, uint8_t **ret, size_t *ret_len)
-{
-	unsigned char *der = NULL;
-	uint8_t *out;
-	int n;
-
-	n = i2d_PUBKEY(key, &der);
-	if (n <= 0)
-		return -EIO;
-	out = malloc((size_t)n);
-	if (!out) {
-		OPENSSL_free(der);
-		return -ENOMEM;
-	}
-	memcpy(out, der, (size_t)n);
-	OPENSSL_free(der);
-	*ret = out;
-	*ret_len = (size_t)n;
-	return 0;
-}
-
 int attest_ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, struct ward_quote *q,
 			struct ward_diag *d)
 {
@@ -139,7 +119,7 @@ int attest_ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, struct wa
 	if (!EVP_DigestSign(ctx, q->signature, &siglen, msg, len))
 		return diag_set(d, -EIO, "%s attester: signing failed", q->type);
 	q->signature_len = siglen;
-	r = attest_key_spki(key, &q->public_key, &q->public_key_len);
+	r = pkey_spki_der(key, &q->public_key, &q->public_key_len);
 	if (r == -EIO)
 		return diag_set(d, r, "%s attester: cannot encode the public key", q->type);
 	return r;

@@ -34,6 +34,7 @@
 #include "attest/tpm.h"
 #include "core/cleanup-ossl.h"
 #include "core/cleanup.h"
+#include "core/pkey.h"
 #include "core/util.h"
 
 #define AK_AUTH_LEN 32
@@ -812,23 +813,12 @@ int tpm_ak_pubkey_der(struct ward_tpm *t, uint8_t **ret_der, size_t *ret_len,
 		      struct ward_diag *d)
 {
 	_cleanup_pkey_ EVP_PKEY *key = NULL;
-	unsigned char *der = NULL;
-	uint8_t *out;
-	int n, r;
+	int r;
 
 	if ((r = ak_pkey(t, &key, d)) < 0)
 		return r;
-	n = i2d_PUBKEY(key, &der);
-	if (n <= 0)
-		return diag_set(d, -EIO, "TPM: cannot encode the attestation key");
-	out = malloc((size_t)n);
-	if (!out) {
-		OPENSSL_free(der);
-		return -ENOMEM;
-	}
-	memcpy(out, der, (size_t)n);
-	OPENSSL_free(der);
-	*ret_der = out;
-	*ret_len = (size_t)n;
-	return 0;
+	r = pkey_spki_der(key, ret_der, ret_len);
+	if (r == -EIO)
+		return diag_set(d, r, "TPM: cannot encode the attestation key");
+	return r;
 }

@@ -26,6 +26,7 @@
 
 #include "attest/attest-internal.h"
 #include "core/cleanup.h"
+#include "core/pkey.h"
 #include "ward/hash.h"
 #include "ward/limits.h"
 
@@ -369,7 +370,7 @@ static int tsm_open(int dirfd, const struct ward_attester_conf *c, void **ret_pr
 	if ((r = attest_keyfile_open(dirfd, TSM_KEY_FILE, &t->keyfd, d)) < 0 ||
 	    (r = attest_keyfile_load(t->keyfd, TSM_KEY_FILE, &t->key, d)) < 0)
 		goto fail;
-	if ((r = attest_key_spki(t->key, &t->spki, &t->spki_len)) < 0) {
+	if ((r = pkey_spki_der(t->key, &t->spki, &t->spki_len)) < 0) {
 		diag_set(d, r, "tsm attester: cannot encode the monitor key");
 		goto fail;
 	}

@@ -17,6 +17,7 @@
 
 #include "core/cleanup-ossl.h"
 #include "core/util.h"
+#include "core/pkey.h"
 #include "ward/report-tpm.h"
 #include "ward/report.h"
 
@@ -802,23 +803,10 @@ int report_tpm_ak_spki(const uint8_t *pub, size_t len, uint8_t **ret_der, size_t
 {
 	_cleanup_pkey_ EVP_PKEY *pkey = NULL;
 	struct pubkey p = { 0 };
-	unsigned char *der = NULL;
-	uint8_t *out;
-	int k, n;
+	int k;
 
 	if ((k = parse_public(pub, len, &p, d)) < 0 || (k = build_pkey(&p, &pkey, d)) < 0)
 		return k;
-	n = i2d_PUBKEY(pkey, &der);
-	if (n <= 0)
-		return -ENOMEM;
-	out = malloc((size_t)n);
-	if (!out) {
-		OPENSSL_free(der);
-		return -ENOMEM;
-	}
-	memcpy(out, der, (size_t)n);
-	OPENSSL_free(der);
-	*ret_der = out;
-	*ret_len = (size_t)n;
-	return 0;
+	k = pkey_spki_der(pkey, ret_der, ret_len);
+	return k == -EIO ? -ENOMEM : k;
 }

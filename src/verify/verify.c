@@ -69,40 +69,40 @@ void verify_result_clear(struct ward_verify_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int verify_load_pubkey_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d)
+/* A PEM public key whose OpenSSL base type is one of @ids (0-terminated); @what names them. */
+static int load_pubkey_pem(const uint8_t *pem, size_t len, const int *ids, const char *what,
+			   EVP_PKEY **ret, struct ward_diag *d)
 {
-	_cleanup_bio_ BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	_cleanup_bio_ BIO *bio = NULL;
 	EVP_PKEY *k;
 
-	if (!bio || len > WARD_PEM_MAX)
+	if (len > WARD_PEM_MAX || !(bio = BIO_new_mem_buf(pem, (int)len)))
 		return diag_set(d, -EBADMSG, "public key too large");
 	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	if (!k)
 		return diag_set(d, -EBADMSG, "not a PEM public key");
-	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(k);
-		return diag_set(d, -EBADMSG, "not an Ed25519 public key");
-	}
-	*ret = k;
-	return 0;
+	for (; *ids; ids++)
+		if (EVP_PKEY_get_base_id(k) == *ids) {
+			*ret = k;
+			return 0;
+		}
+	EVP_PKEY_free(k);
+	return diag_set(d, -EBADMSG, "not %s", what);
+}
+
+int verify_load_pubkey_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d)
+{
+	static const int ids[] = { EVP_PKEY_ED25519, 0 };
+
+	return load_pubkey_pem(pem, len, ids, "an Ed25519 public key", ret, d);
 }
 
 int verify_load_ak_pem(const uint8_t *pem, size_t len, EVP_PKEY **ret, struct ward_diag *d)
 {
-	_cleanup_bio_ BIO *bio = BIO_new_mem_buf(pem, (int)len);
-	EVP_PKEY *k;
+	static const int ids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, 0 };
 
-	if (!bio || len > WARD_PEM_MAX)
-		return diag_set(d, -EBADMSG, "public key too large");
-	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	if (!k)
-		return diag_set(d, -EBADMSG, "not a PEM public key");
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC && EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-		EVP_PKEY_free(k);
-		return diag_set(d, -EBADMSG, "not an ECC or RSA public key (a TPM attestation key)");
-	}
-	*ret = k;
-	return 0;
+	return load_pubkey_pem(pem, len, ids, "an ECC or RSA public key (a TPM attestation key)",
+			       ret, d);
 }
 
 static int get_b64(json_t *obj, const char *key, const char *what, uint8_t **ret, size_t *ret_len,
