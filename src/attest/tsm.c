@@ -164,6 +164,21 @@ static void blobs_free(struct tsm_blobs *b)
 	*b = (struct tsm_blobs){0};
 }
 
+/* Write attribute @attr of report @name and count the write; -EBUSY passes silently (a race:
+ * the caller retries), other errors are explained. */
+static int write_counted(struct tsm *t, int dirfd, const char *name, const char *attr,
+			 const void *val, size_t len, unsigned long long *writes, struct ward_diag *d)
+{
+	int r = write_attr(dirfd, attr, val, len);
+
+	if (r == -EBUSY)
+		return r;
+	if (r < 0)
+		return diag_set(d, r, "%s/%s/%s: %s", t->root_path, name, attr, strerror(-r));
+	(*writes)++;
+	return 0;
+}
+
 /*
  * One attempt in report directory @dirfd: the options and inblob written, the provider, outblob
  * and auxblob read, between two reads of the generation. -EBUSY when another writer changed
@@ -181,39 +196,23 @@ static int request(struct tsm *t, int dirfd, const char *name, const uint8_t *in
 		return diag_set(d, r, "%s/%s/generation: %s", t->root_path, name, strerror(-r));
 	if (t->set_privlevel) {
 		snprintf(num, sizeof(num), "%u\n", t->privlevel);
-		if ((r = write_attr(dirfd, "privlevel", num, strlen(num))) < 0)
-			return r == -EBUSY ? r
-					   : diag_set(d, r, "%s/%s/privlevel %u: %s", t->root_path,
-						      name, t->privlevel, strerror(-r));
-		writes++;
+		if ((r = write_counted(t, dirfd, name, "privlevel", num, strlen(num), &writes, d)) < 0)
+			return r;
 	}
 	if (t->service_provider) {
-		if ((r = write_attr(dirfd, "service_provider", t->service_provider,
-				    strlen(t->service_provider))) < 0)
-			return r == -EBUSY ? r
-					   : diag_set(d, r, "%s/%s/service_provider: %s",
-						      t->root_path, name, strerror(-r));
-		writes++;
-		if (t->service_guid) {
-			if ((r = write_attr(dirfd, "service_guid", t->service_guid,
-					    strlen(t->service_guid))) < 0)
-				return r == -EBUSY ? r
-						   : diag_set(d, r, "%s/%s/service_guid: %s",
-							      t->root_path, name, strerror(-r));
-			writes++;
-		}
+		if ((r = write_counted(t, dirfd, name, "service_provider", t->service_provider,
+				       strlen(t->service_provider), &writes, d)) < 0 ||
+		    (t->service_guid &&
+		     (r = write_counted(t, dirfd, name, "service_guid", t->service_guid,
+					strlen(t->service_guid), &writes, d)) < 0))
+			return r;
 		snprintf(num, sizeof(num), "%u\n", t->manifest_version);
-		if ((r = write_attr(dirfd, "service_manifest_version", num, strlen(num))) < 0)
-			return r == -EBUSY ? r
-					   : diag_set(d, r, "%s/%s/service_manifest_version: %s",
-						      t->root_path, name, strerror(-r));
-		writes++;
+		if ((r = write_counted(t, dirfd, name, "service_manifest_version", num, strlen(num),
+				       &writes, d)) < 0)
+			return r;
 	}
-	if ((r = write_attr(dirfd, "inblob", inblob, TSM_INBLOB_SIZE)) < 0)
-		return r == -EBUSY
-			   ? r
-			   : diag_set(d, r, "%s/%s/inblob: %s", t->root_path, name, strerror(-r));
-	writes++;
+	if ((r = write_counted(t, dirfd, name, "inblob", inblob, TSM_INBLOB_SIZE, &writes, d)) < 0)
+		return r;
 	if ((r = read_line(dirfd, "provider", provider, provider_size)) < 0)
 		return diag_set(d, r, "%s/%s/provider: %s", t->root_path, name, strerror(-r));
 	/* Reading outblob makes the report (the provider is asked now, not at the write). */
