@@ -139,6 +139,24 @@ static int connect_tpm(struct tpm_att *t, struct ward_tpm **ret, struct ward_dia
 	return 0;
 }
 
+/* Load the AK (creating it on first use) and keep its public key. */
+static int load_ak(struct tpm_att *t, struct ward_tpm *tpm, struct ward_diag *d)
+{
+	int r;
+
+	if ((r = tpm_ak_create_or_load(tpm, t->dirfd, NULL, d)) < 0)
+		return r;
+	if (t->ak_der)
+		return 0;
+	if ((r = tpm_ak_pubkey_der(tpm, &t->ak_der, &t->ak_der_len, d)) < 0 ||
+	    (r = tpm_ak_pubkey_pem(tpm, &t->ak_pem, d)) < 0) {
+		free(t->ak_der);
+		t->ak_der = NULL;
+		return r;
+	}
+	return 0;
+}
+
 static int tpm_att_open(int dirfd, const struct ward_attester_conf *c, void **ret_priv,
 			struct ward_diag *d)
 {
@@ -172,11 +190,34 @@ static int tpm_att_open(int dirfd, const struct ward_attester_conf *c, void **re
 		r = -errno;
 		goto fail;
 	}
-	if ((r = connect_tpm(t, &tpm, d)) < 0 || (r = tpm_identity(tpm, &t->id, d)) < 0 ||
-	    (r = tpm_ak_create_or_load(tpm, t->dirfd, NULL, d)) < 0 ||
-	    (r = tpm_ak_pubkey_der(tpm, &t->ak_der, &t->ak_der_len, d)) < 0 ||
-	    (r = tpm_ak_pubkey_pem(tpm, &t->ak_pem, d)) < 0)
+	/*
+	 * The AK is made now when the state dir has none; else it is loaded only to quote: a
+	 * TPM2_CreatePrimary (which every load needs) takes tens of milliseconds on a hardware
+	 * TPM, and most opens (ward run, wardd, ward measure) only extend.
+	 */
+	if ((r = connect_tpm(t, &tpm, d)) < 0 || (r = tpm_identity(tpm, &t->id, d)) < 0)
 		goto fail;
+	{
+		_cleanup_close_ int fd = openat(t->dirfd, WARD_TPM_AK_FILE,
+						O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		mode_t mode = 0;
+
+		if (fd < 0 && errno != ENOENT) {
+			r = diag_set(d, -errno, "cannot open %s: %s", WARD_TPM_AK_FILE,
+				     strerror(errno));
+			goto fail;
+		}
+		/* Checked at every open, not only when quoting: a key auth others can read is
+		 * reported before anything is recorded under it. */
+		if (fd >= 0 && (r = fd_check_owned(fd, 077, &mode)) < 0) {
+			diag_set(d, r, "%s must be a regular file owned by uid %u with mode 0600 (is "
+				       "%04o): refusing a key auth others could read or replace",
+				 WARD_TPM_AK_FILE, (unsigned)geteuid(), (unsigned)mode);
+			goto fail;
+		}
+		if (fd < 0 && (r = load_ak(t, tpm, d)) < 0)
+			goto fail;
+	}
 	disconnect_tpm(t, tpm);
 	snprintf(t->root, sizeof(t->root), "%s", t->id.software ? "swtpm" : "tpm");
 	*ret_priv = t;
@@ -354,7 +395,7 @@ static int tpm_att_sign(void *priv, const uint8_t *msg, size_t len, struct ward_
 		return r;
 	if ((r = connect_tpm(t, &tpm, d)) < 0)
 		return r;
-	if ((r = tpm_ak_create_or_load(tpm, t->dirfd, NULL, d)) < 0 ||
+	if ((r = load_ak(t, tpm, d)) < 0 ||
 	    (r = tpm_quote(tpm, qual, sizeof(qual), sel, nsel, &tq, d)) < 0)
 		goto out;
 	q->public_key = malloc(t->ak_der_len);
@@ -380,9 +421,19 @@ out:
 static int tpm_att_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
 {
 	struct tpm_att *t = priv;
-	char *p = strdup(t->ak_pem);
+	struct ward_tpm *tpm = NULL;
+	char *p;
+	int r;
 
-	(void)d;
+	if (!t->ak_pem) {
+		if ((r = connect_tpm(t, &tpm, d)) < 0)
+			return r;
+		r = load_ak(t, tpm, d);
+		disconnect_tpm(t, tpm);
+		if (r < 0)
+			return r;
+	}
+	p = strdup(t->ak_pem);
 	if (!p)
 		return -ENOMEM;
 	*ret_pem = p;

@@ -418,6 +418,14 @@ expect_rc 0 "the main dir is unaffected" "$WARD" --state-dir "$D" measure "${FIL
 pcr_is_log "$D" "the main dir after the refused one"
 
 # =============================================================================================
+section "the AK's file must be the monitor's alone"
+chmod 0644 "$D/tpm-ak.key"
+expect_rc 2 "ward measure with tpm-ak.key mode 0644 is refused" "$WARD" --state-dir "$D" measure "${FILES[0]}"
+expect_stderr_match "tpm-ak.key must be a regular file owned by uid 0 with mode 0600 \(is 0644\)" \
+	"the reason names the file and its mode"
+chmod 0600 "$D/tpm-ak.key"
+pcr_is_log "$D" "after the refused open"
+
 section "6. four concurrent writers on one state dir, and evidence meanwhile"
 DC=$T/conc
 expect_rc 0 "a tpm state dir on PCR 11 of swtpm A" "$WARD" --state-dir "$DC" --attester tpm --tcti "$TCTI_A" --pcr 11 attester pubkey
