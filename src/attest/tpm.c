@@ -251,6 +251,11 @@ int tpm_identity(struct ward_tpm *t, struct ward_tpm_identity *ret, struct ward_
 	return 0;
 }
 
+/* Transient object handles (Part 2, 7.4): tss2's TPM2_TRANSIENT_FIRST shifts a signed int into
+ * its sign bit, which UBSan rightly refuses. */
+#define TRANSIENT_FIRST 0x80000000u
+#define TRANSIENT_LAST 0x80FFFFFFu
+
 int tpm_flush_transients(struct ward_tpm *t, struct ward_diag *d)
 {
 	_cleanup_esys_ TPMS_CAPABILITY_DATA *cap = NULL;
@@ -259,7 +264,7 @@ int tpm_flush_transients(struct ward_tpm *t, struct ward_diag *d)
 	int n = 0;
 
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				TPM2_CAP_HANDLES, TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
+				TPM2_CAP_HANDLES, TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
 				&cap);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail(d, rc, "TPM2_GetCapability(HANDLES)");
@@ -267,7 +272,7 @@ int tpm_flush_transients(struct ward_tpm *t, struct ward_diag *d)
 		TPM2_HANDLE h = cap->data.handles.handle[i];
 		ESYS_TR tr;
 
-		if (h < TPM2_TRANSIENT_FIRST || h > TPM2_TRANSIENT_LAST)
+		if (h < TRANSIENT_FIRST || h > TRANSIENT_LAST)
 			continue;
 		rc = Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 					   &tr);
