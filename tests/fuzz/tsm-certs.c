@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tsm_cert_entry e[TSM_CERT_ENTRIES_MAX];
+	struct tsm_cert_entry e[WARD_TSM_CERT_ENTRIES_MAX];
 	struct ward_diag d = {{0}};
 	const uint8_t *buf, *cert = NULL;
 	size_t n = SIZE_MAX, clen = 0, table_end;
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    -EBADMSG);
 		return 0;
 	}
-	FUZZ_ASSERT(n <= TSM_CERT_ENTRIES_MAX);
+	FUZZ_ASSERT(n <= WARD_TSM_CERT_ENTRIES_MAX);
 	table_end = size ? (n + 1) * TSM_CERT_ENTRY_SIZE : 0;
 	FUZZ_ASSERT(table_end <= size);
 	for (size_t i = 0; i < n; i++) {
