@@ -112,6 +112,14 @@ int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, ui
 		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d);
 
 /**
+ * state_quote_flags() - state_quote() with statement flags (WARD_QUOTE_CHANNEL).
+ * Return: as state_quote(); -EINVAL for an unknown flag.
+ */
+int state_quote_flags(struct ward_state *s, const uint8_t *nonce, size_t nonce_len,
+		      uint64_t first_record, uint32_t flags, struct ward_quote_msg *ret_msg,
+		      struct ward_quote *ret_quote, struct ward_diag *d);
+
+/**
  * state_load_policy() - parse the policy document @buf, through the state dir's policy index
  * cache: an index built from the same bytes (by sha256) is loaded instead of the JSON; else the
  * JSON is parsed strictly and its index written for next time (best effort).

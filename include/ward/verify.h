@@ -41,6 +41,9 @@ struct ward_verify_opts {
 	size_t n_soft_keys;
 	EVP_PKEY *const *ak_keys; /* pinned TPM attestation keys */
 	size_t n_ak_keys;
+	/* A client of the attested channel: the statement must carry WARD_QUOTE_CHANNEL (and
+	 * without this, must not: channel statements are not `ward evidence`). */
+	bool channel;
 	const struct ward_policy *policy; /* reference values, or NULL */
 	const struct ward_verify_prior *prior; /* for evidence that starts past record 0 */
 	const uint8_t *manifest_digest; /* 32 bytes: a ward-service record must name it, or NULL */

@@ -435,11 +435,19 @@ static int quote_locked(void *ctx, struct ward_evlog_store *store, struct ward_d
 int state_quote(struct ward_state *s, const uint8_t *nonce, size_t nonce_len, uint64_t first_record,
 		struct ward_quote_msg *ret_msg, struct ward_quote *ret_quote, struct ward_diag *d)
 {
+	return state_quote_flags(s, nonce, nonce_len, first_record, 0, ret_msg, ret_quote, d);
+}
+
+int state_quote_flags(struct ward_state *s, const uint8_t *nonce, size_t nonce_len,
+		      uint64_t first_record, uint32_t flags, struct ward_quote_msg *ret_msg,
+		      struct ward_quote *ret_quote, struct ward_diag *d)
+{
 	struct quote_ctx qc = { .s = s, .first_record = first_record };
 	int r;
 
-	if (!s->att)
+	if (!s->att || (flags & ~WARD_QUOTE_CHANNEL))
 		return -EINVAL;
+	qc.m.flags = flags;
 	if (nonce_len == 0 || nonce_len > WARD_NONCE_MAX)
 		return -EINVAL;
 	snprintf(qc.m.ward_version, sizeof(qc.m.ward_version), "%s", WARD_VERSION);

@@ -901,6 +901,15 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 				 "SEV-SNP or TDX report", att)) < 0)
 		return r;
 
+	/* Made for this kind of verifier? */
+	if ((res->msg.flags & WARD_QUOTE_CHANNEL) && !o->channel &&
+	    (r = add_reason(res, "the statement was made for a client of the attested channel "
+				 "(ward call), not as evidence")) < 0)
+		return r;
+	if (!(res->msg.flags & WARD_QUOTE_CHANNEL) && o->channel &&
+	    (r = add_reason(res, "the statement was not made for the attested channel")) < 0)
+		return r;
+
 	/* For this verifier's question? */
 	res->nonce_ok = o->nonce && o->nonce_len == res->msg.nonce_len &&
 			memcmp(o->nonce, res->msg.nonce, o->nonce_len) == 0;

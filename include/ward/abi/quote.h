@@ -36,7 +36,9 @@
 
 /* flags */
 #define WARD_QUOTE_IMA_ACTIVE (1u << 0) /* the kernel's IMA was measuring when quoted */
-#define WARD_QUOTE_FLAGS_KNOWN WARD_QUOTE_IMA_ACTIVE
+/* made for a client of the attested channel (ward/channel.h), never `ward evidence` output */
+#define WARD_QUOTE_CHANNEL (1u << 1)
+#define WARD_QUOTE_FLAGS_KNOWN (WARD_QUOTE_IMA_ACTIVE | WARD_QUOTE_CHANNEL)
 
 struct ward_quote_msg {
 	char attester_type[WARD_ATTESTER_TYPE_MAX];
