@@ -33,6 +33,7 @@
 
 #include "core/cleanup.h"
 #include "core/util.h"
+#include "daemon/channel.h"
 #include "daemon/wardd.h"
 #include "ward-config.h"
 #include "ward/evlog.h"
@@ -64,6 +65,10 @@ static struct {
 	int listen_fd, sig_fd;
 	bool stopping;
 	uint64_t served, refused;
+	/* --listen: the attested channel (docs/channel.md), or NULL */
+	const char *listen_addr;
+	unsigned ch_max_conns, ch_quote_rate;
+	struct channel_server *ch;
 } w = { .listen_fd = -1, .sig_fd = -1, .policy_watch = -1 };
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,7 +95,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: wardd --state-dir DIR --services DIR [--policy FILE [--audit]]\n"
 	      "             [--socket PATH] [--allow-uid UID]... [--max-sandboxes N]\n"
-	      "             [--max-queue N] [--verbose]\n"
+	      "             [--max-queue N] [--listen ADDR:PORT [--max-connections N]\n"
+	      "             [--quote-rate N]] [--verbose]\n"
 	      "\n"
 	      "Serve every manifest DIR/*.json (docs/sandbox-manifest.md) as a named service of\n"
 	      "confidential sandboxes. Clients call `ward sandbox call --state-dir DIR NAME`: their\n"
@@ -111,6 +117,11 @@ static void usage(FILE *f)
 	      "                       always); the socket is then mode 0666\n"
 	      "  --max-sandboxes N    sandboxes alive at once, warm or busy (default 8)\n"
 	      "  --max-queue N        clients waiting for a sandbox (default 1024)\n"
+	      "  --listen ADDR:PORT   also serve the attested channel (docs/channel.md): TLS 1.3\n"
+	      "                       with a key made now; each client gets evidence bound to its\n"
+	      "                       connection before it sends its input ('ward call')\n"
+	      "  --max-connections N  channel connections at once (default 64; more are closed)\n"
+	      "  --quote-rate N       channel quotes per second, burst N (default 20)\n"
 	      "  --verbose            say when services are loaded and sandboxes fail to start\n"
 	      "\n"
 	      "Signals: TERM/INT stop (every sandbox is killed), HUP reloads the services dir (a\n"
@@ -563,6 +574,8 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (w.ch && channel_reaped(w.ch, pid))
+			continue;
 		for (unsigned i = 0; i < w.max_sandboxes; i++) {
 			struct slot *sl = &w.slots[i];
 
@@ -908,9 +921,39 @@ static int listen_on(const char *path)
 	return fd;
 }
 
+/* In a channel child: wardd's own fds are not its business (a copy held there would keep a
+ * client or a sandbox from seeing wardd close them). */
+static void close_inherited(void)
+{
+	close(w.listen_fd);
+	close(w.sig_fd);
+	if (w.policy_watch >= 0)
+		close(w.policy_watch);
+	for (unsigned i = 0; i < w.max_sandboxes; i++) {
+		if (w.slots[i].ctl >= 0)
+			close(w.slots[i].ctl);
+		if (w.slots[i].conn >= 0)
+			close(w.slots[i].conn);
+	}
+	for (size_t i = 0; i < w.n_conns; i++)
+		if (w.conns[i]->fd >= 0)
+			close(w.conns[i]->fd);
+}
+
+static bool service_live(const char *name)
+{
+	for (size_t i = 0; i < w.n_svcs; i++)
+		if (w.svcs[i].live && strcmp(w.svcs[i].s.m->name, name) == 0)
+			return true;
+	return false;
+}
+
 static void loop(void)
 {
-	static struct pollfd p[3 + WARDD_SANDBOXES_MAX + WARDD_CONNS_MAX];
+	static struct pollfd p[4 + WARDD_SANDBOXES_MAX + WARDD_CONNS_MAX];
+	const struct channel_env env = { .st = w.st, .socket_path = w.socket_path,
+					 .follows_installed = !w.policy_path,
+					 .service_live = service_live };
 
 	while (!w.stopping) {
 		size_t n = 0, slot_base, conn_base;
@@ -921,6 +964,7 @@ static void loop(void)
 		p[n++] = (struct pollfd){ w.sig_fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ w.listen_fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ w.policy_watch, POLLIN, 0 };
+		p[n++] = (struct pollfd){ w.ch ? channel_listen_fd(w.ch) : -1, POLLIN, 0 };
 		slot_base = n;
 		for (unsigned i = 0; i < w.max_sandboxes; i++)
 			p[n++] = (struct pollfd){ w.slots[i].ctl, POLLIN, 0 };
@@ -985,6 +1029,8 @@ static void loop(void)
 		}
 		if (p[1].revents)
 			accept_clients();
+		if (p[3].revents)
+			channel_accept(w.ch, &env, close_inherited);
 		reap();
 	}
 }
@@ -1001,6 +1047,9 @@ int main(int argc, char **argv)
 		{ "max-sandboxes", required_argument, NULL, 'm' },
 		{ "max-queue", required_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "quote-rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
@@ -1014,6 +1063,8 @@ int main(int argc, char **argv)
 
 	w.max_sandboxes = WARDD_SANDBOXES_DEFAULT;
 	w.max_queue = WARDD_QUEUE_DEFAULT;
+	w.ch_max_conns = WARDD_CH_CONNS_DEFAULT;
+	w.ch_quote_rate = WARDD_CH_QUOTE_RATE_DEFAULT;
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1046,6 +1097,15 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			w.verbose = true;
+			break;
+		case 'L':
+			w.listen_addr = optarg;
+			break;
+		case 'C':
+			w.ch_max_conns = parse_unsigned("--max-connections", optarg, WARDD_CH_CONNS_MAX);
+			break;
+		case 'R':
+			w.ch_quote_rate = parse_unsigned("--quote-rate", optarg, 100000);
 			break;
 		case 'V':
 			printf("wardd %s\n", WARD_VERSION);
@@ -1138,6 +1198,18 @@ int main(int argc, char **argv)
 	w.listen_fd = listen_on(w.socket_path);
 	if (w.listen_fd < 0)
 		return 125;
+	if (w.listen_addr) {
+		if (w.ch_max_conns == 0 || w.ch_quote_rate == 0) {
+			logmsg("--max-connections and --quote-rate: at least 1");
+			return 2;
+		}
+		if ((r = channel_open(w.listen_addr, w.ch_max_conns, w.ch_quote_rate, &w.ch, &d)) < 0) {
+			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
+			return r == -EINVAL ? 2 : 125;
+		}
+		logmsg("attested channel on %s (TLS 1.3; at most %u connections, %u quotes/s)",
+		       w.listen_addr, w.ch_max_conns, w.ch_quote_rate);
+	}
 	{
 		unsigned pools = 0;
 
@@ -1151,6 +1223,10 @@ int main(int argc, char **argv)
 	loop();
 	/* Stop: every sandbox goes (its monitor's keeper kills it), then the socket. */
 	close(w.listen_fd);
+	if (w.ch) {
+		/* Channel children die with wardd (PDEATHSIG); their clients see the close. */
+		channel_close(w.ch);
+	}
 	(void)unlink(w.socket_path);
 	for (unsigned i = 0; i < w.max_sandboxes; i++)
 		if (w.slots[i].state != SLOT_FREE)
