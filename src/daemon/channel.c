@@ -392,6 +392,9 @@ static _Noreturn void serve(struct channel_server *s, int fd, bool has_token,
 	SSL *ssl;
 	int u;
 
+	/* Whole-phase deadlines (SIGALRM ends the child): a client trickling a byte at a time
+	 * must not hold a connection slot. Each read and write also times out on its own. */
+	alarm(WARDD_CH_HELLO_TIMEOUT_S);
 	set_timeout(fd, WARDD_CH_HELLO_TIMEOUT_S);
 	ssl = SSL_new(s->ctx);
 	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) <= 0)
@@ -426,12 +429,16 @@ static _Noreturn void serve(struct channel_server *s, int fd, bool has_token,
 	free(json);
 
 	/* The client verifies; then its input, or it goes. */
+	alarm(WARDD_CH_IDLE_TIMEOUT_S);
 	set_timeout(fd, WARDD_CH_IDLE_TIMEOUT_S);
 	if (read_frame(ssl, WARD_CH_REQUEST, &p, &len) < 0)
 		_exit(1);
 	if (ch_request_decode(p, len, &input_len, &d) < 0)
 		fail_with(ssl, WARD_SANDBOX_BAD_REQUEST, d.msg);
 	free(p);
+	/* From here the input and the output take as long as they take; each read and write
+	 * still has WARDD_CH_IDLE_TIMEOUT_S to make progress, and the service its timeout_s. */
+	alarm(0);
 	u = unix_connect(env->socket_path);
 	if (u < 0)
 		fail_with(ssl, WARD_SANDBOX_UNAVAILABLE, "the sandbox pool cannot be reached");
@@ -520,6 +527,7 @@ void channel_accept(struct channel_server *s, const struct channel_env *env,
 			sigprocmask(SIG_SETMASK, &none, NULL);
 			signal(SIGPIPE, SIG_IGN);
 			signal(SIGCHLD, SIG_DFL);
+			signal(SIGALRM, SIG_DFL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close_fds();
 			close(s->fd);
