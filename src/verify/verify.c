@@ -913,8 +913,13 @@ int verify_evidence(const uint8_t *buf, size_t len, const struct ward_verify_opt
 	/* For this verifier's question? */
 	res->nonce_ok = o->nonce && o->nonce_len == res->msg.nonce_len &&
 			memcmp(o->nonce, res->msg.nonce, o->nonce_len) == 0;
-	if (!res->nonce_ok && (r = add_reason(res, "nonce does not match: the evidence answers "
-						   "another request (or is replayed)")) < 0)
+	if (!res->nonce_ok &&
+	    (r = add_reason(res, o->channel ? "the evidence is not bound to this connection (its "
+					      "nonce covers another TLS session, server key, "
+					      "client nonce or service): a man in the middle, or "
+					      "evidence replayed from another connection"
+					    : "nonce does not match: the evidence answers another "
+					      "request (or is replayed)")) < 0)
 		return r;
 
 	/* The log, and whether it explains the registers. */
