@@ -71,6 +71,7 @@ int cli_policy_revoke(int argc, char **argv);
 int verb_verify(int argc, char **argv);
 int verb_report(int argc, char **argv);
 int verb_sandbox(int argc, char **argv);
+int verb_call(int argc, char **argv);
 
 
 /* Write @len bytes to @path ("-" or NULL: stdout), replacing the file atomically. Return: 0 or exit code. */

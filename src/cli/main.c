@@ -87,6 +87,7 @@ static const struct {
 	{ "verify", verb_verify, "verify an evidence bundle (offline)" },
 	{ "report", verb_report, "verify a raw SEV-SNP report, TDX quote or TPM quote (offline)" },
 	{ "sandbox", verb_sandbox, "run one request in a sealed sandbox, here or through wardd" },
+	{ "call", verb_call, "one request to a wardd service over the attested channel" },
 };
 
 static void usage(FILE *f)

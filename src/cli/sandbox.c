@@ -23,6 +23,7 @@ static void usage(FILE *f)
 	fputs("Usage: ward sandbox run [--state-dir DIR] [--policy FILE [--audit]] [--json]\n"
 	      "                        --manifest FILE\n"
 	      "       ward sandbox call [--state-dir DIR] [--socket PATH] [--json] NAME\n"
+	      "       ward sandbox digest MANIFEST\n"
 	      "\n"
 	      "A confidential sandbox runs a service's program (its manifest: docs/sandbox-manifest.md)\n"
 	      "on one client's input and returns its result, and nothing else leaves: no network (an\n"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 	      "  call NAME         send stdin to the service NAME of the wardd serving the state dir\n"
 	      "    --socket PATH   wardd's socket (default: DIR/wardd.sock)\n"
 	      "    --json          print the outcome as JSON on stderr as well\n"
+	      "  digest MANIFEST   print the manifest's digest (sha256:HEX) as ward-service records\n"
+	      "                    carry it: what a client expects ('ward call --manifest-digest')\n"
 	      "\n"
 	      "Exit status: 0 the service succeeded; 1 the request failed (the reason is printed:\n"
 	      "the service's exit status or signal, a limit, a denial, a timeout); 2 usage or a\n"
@@ -306,6 +309,33 @@ static int sandbox_call_verb(int argc, char **argv)
 	return rc;
 }
 
+/* ward sandbox digest MANIFEST: the digest ward-service records carry for it (what a client
+ * passes as --manifest-digest). The manifest is parsed first: a file wardd would refuse has no
+ * digest worth expecting. */
+static int sandbox_digest_verb(int argc, char **argv)
+{
+	struct ward_manifest *m = NULL;
+	struct ward_diag d = { { 0 } };
+	char hex[65];
+	int r;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		puts("Usage: ward sandbox digest MANIFEST\n"
+		     "Print sha256:HEX of the manifest file's bytes, as ward-service records carry\n"
+		     "it ('ward call --manifest-digest', 'ward verify --manifest-digest').");
+		return EXIT_OK;
+	}
+	if (argc != 2)
+		return cli_error(EXIT_USAGE, "sandbox digest: expected one MANIFEST file");
+	r = manifest_load(argv[1], &m, &d);
+	if (r < 0)
+		return cli_error(EXIT_USAGE, "sandbox digest: %s", d.msg[0] ? d.msg : strerror(-r));
+	manifest_digest_hex(m, hex);
+	printf("sha256:%s\n", hex);
+	manifest_free(m);
+	return EXIT_OK;
+}
+
 int verb_sandbox(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -316,5 +346,7 @@ int verb_sandbox(int argc, char **argv)
 		return sandbox_run_verb(argc - 1, argv + 1);
 	if (strcmp(argv[1], "call") == 0)
 		return sandbox_call_verb(argc - 1, argv + 1);
-	return cli_error(EXIT_USAGE, "sandbox: unknown command '%s' (run, call)", argv[1]);
+	if (strcmp(argv[1], "digest") == 0)
+		return sandbox_digest_verb(argc - 1, argv + 1);
+	return cli_error(EXIT_USAGE, "sandbox: unknown command '%s' (run, call, digest)", argv[1]);
 }

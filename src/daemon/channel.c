@@ -468,8 +468,10 @@ static _Noreturn void serve(struct channel_server *s, int fd, bool has_token,
 		fail_with(ssl, WARD_SANDBOX_POLICY_CHANGED,
 			  "the installed policy changed after the evidence was made: the result of "
 			  "a run under another policy is not returned");
-	if (rs.status != WARD_SANDBOX_OK)
-		fail_with(ssl, rs.status, res.msg[0] ? res.msg : "failed");
+	/* A failed request is a RESULT too (its status, the service's exit status, its stderr
+	 * when the manifest returns it), never with output: wardd sends none then. */
+	if (rs.status != WARD_SANDBOX_OK && rs.output_len != 0)
+		fail_with(ssl, WARD_SANDBOX_UNAVAILABLE, "the sandbox pool answered out of protocol");
 	res.status = rs.status;
 	res.exit_status = rs.exit_status;
 	res.output_len = rs.output_len;
