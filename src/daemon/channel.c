@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -516,6 +518,9 @@ void channel_accept(struct channel_server *s, const struct channel_env *env,
 
 		if (fd < 0)
 			return;
+		/* Frames are small writes answered by the peer: without this, each one can wait for
+		 * a delayed ACK (some 40 ms a connection, bench/results/channel.md). */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		if (s->n_pids >= s->max_conns) {
 			close(fd); /* over the limit: nothing is spent on it */
 			continue;
