@@ -1161,7 +1161,7 @@ def cmd_exec(raw, results):
 
 # ---------------------------------------------------------------- index
 
-BENCHMARKS = ("digest", "replay", "append", "exec", "sandbox", "policy", "reports")
+BENCHMARKS = ("digest", "replay", "append", "exec", "sandbox", "policy", "reports", "channel")
 
 
 def cmd_index(raw, results):
@@ -1218,7 +1218,7 @@ def cmd_index(raw, results):
     ])
     md += ("\n## Running\n\n```\nninja -C build && bench/run-all     # every one, about 40 minutes\n"
            "bench/digest | bench/replay | bench/append | bench/exec | bench/sandbox/run | "
-           "bench/policy/run | bench/reports/run | bench/attest/run   # one\n```\n"
+           "bench/policy/run | bench/reports/run | bench/attest/run | bench/channel/run   # one\n```\n"
            "Inputs are generated under bench/work/ (git-ignored; the digest file is 1 GiB, "
            "`DIGEST_MB=` changes it). `WARD=path` benchmarks another ward binary; "
            "`WARD_BENCH_WORK=` and `WARD_BENCH_RESULTS=` move the inputs and the results "
