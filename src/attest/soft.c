@@ -87,14 +87,34 @@ int attest_keyfile_open(int dirfd, const char *name, int *ret_fd, struct ward_di
 int attest_keyfile_load(int fd, const char *name, EVP_PKEY **ret, struct ward_diag *d)
 {
 	_cleanup_bio_ BIO *bio = NULL;
+	char pem[16384];
+	size_t len = 0;
 	EVP_PKEY *key;
 
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
-	bio = BIO_new_fd(fd, BIO_NOCLOSE);
-	if (!bio)
+	/*
+	 * pread, not read: processes forked from one that opened the key (wardd's channel
+	 * children) share this fd's file offset, and reading it concurrently would interleave.
+	 */
+	for (;;) {
+		ssize_t n = pread(fd, pem + len, sizeof(pem) - len, (off_t)len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(pem))
+			return diag_set(d, -EBADMSG, "%s is larger than a key file", name);
+	}
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio) {
+		explicit_bzero(pem, sizeof(pem));
 		return -ENOMEM;
+	}
 	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	explicit_bzero(pem, sizeof(pem));
 	if (!key || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(key);
 		return diag_set(d, -EBADMSG, "%s is not an Ed25519 private key", name);

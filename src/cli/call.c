@@ -357,10 +357,14 @@ int verb_call(int argc, char **argv)
 			cli_error(EXIT_VERDICT, "call %s: %s%s%s%s", argv[optind],
 				  ward_client_status_name(res.status), res.msg[0] ? " (" : "",
 				  res.msg, res.msg[0] ? ")" : "");
-		else
+		else if (res.exit_status >= 0)
 			cli_error(EXIT_VERDICT, "call %s: %s, exit status %d%s%s%s", argv[optind],
 				  ward_client_status_name(res.status), res.exit_status,
 				  res.msg[0] ? " (" : "", res.msg, res.msg[0] ? ")" : "");
+		else /* the service did not run */
+			cli_error(EXIT_VERDICT, "call %s: %s%s%s%s", argv[optind],
+				  ward_client_status_name(res.status), res.msg[0] ? " (" : "",
+				  res.msg, res.msg[0] ? ")" : "");
 		ret = EXIT_VERDICT;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <time.h>
@@ -508,6 +509,17 @@ static bool take_token(struct channel_server *s)
 	return true;
 }
 
+/* Reap the channel's children that have ended (wardd's loop reaps them too, a little later). */
+static void reap_finished(struct channel_server *s)
+{
+	for (unsigned i = 0; i < s->n_pids;) {
+		if (waitpid(s->pids[i], NULL, WNOHANG) == s->pids[i])
+			s->pids[i] = s->pids[--s->n_pids];
+		else
+			i++;
+	}
+}
+
 void channel_accept(struct channel_server *s, const struct channel_env *env,
 		    void (*close_fds)(void))
 {
@@ -521,6 +533,8 @@ void channel_accept(struct channel_server *s, const struct channel_env *env,
 		/* Frames are small writes answered by the peer: without this, each one can wait for
 		 * a delayed ACK (some 40 ms a connection, bench/results/channel.md). */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		if (s->n_pids >= s->max_conns)
+			reap_finished(s); /* children that answered but are not reaped yet */
 		if (s->n_pids >= s->max_conns) {
 			close(fd); /* over the limit: nothing is spent on it */
 			continue;
