@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/expect.h"
 #include "core/cleanup-ossl.h"
 #include "core/util.h"
 #include "ward/client.h"
@@ -123,15 +124,7 @@ int verb_call(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'c' },
-		{ "soft-key", required_argument, NULL, 'k' },
-		{ "ak-key", required_argument, NULL, 'a' },
-		{ "manifest-digest", required_argument, NULL, 'm' },
-		{ "min-policy-version", required_argument, NULL, 'V' },
-		{ "policy-issuer", required_argument, NULL, 'I' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "allow-debug", no_argument, NULL, 'D' },
-		{ "now", required_argument, NULL, 'T' },
-		{ "measurement", required_argument, NULL, 'M' },
+		CLI_EXPECT_LONGOPTS,
 		{ "max-input", required_argument, NULL, 'i' },
 		{ "max-output", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -139,25 +132,22 @@ int verb_call(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX], *aks[WARD_PINNED_KEYS_MAX];
-	uint8_t manifest_digest[32], measurement[48];
-	char issuer[WARD_KEY_ID_STR_MAX];
+	struct cli_expect e = { 0 };
 	struct ward_client_opts o = { 0 };
 	struct ward_client_result res = { 0 };
-	struct ward_policy *pol = NULL;
 	struct ward_diag d = { { 0 } };
 	_cleanup_free_ char *connect_arg = NULL;
 	char *host = NULL, *port = NULL;
 	const char *where = NULL; /* --connect as given */
-	size_t nkeys = 0, naks = 0;
 	bool json = false;
 	int c, r, ret = EXIT_USAGE;
 
 	/* Options may follow SERVICE, as the usage line shows them (main() reset getopt). */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		_cleanup_free_ unsigned char *in = NULL;
-		size_t inlen;
-
+		if ((r = cli_expect_parse(c, optarg, &e)) < 0)
+			goto out;
+		if (r > 0)
+			continue;
 		switch (c) {
 		case 'c':
 			free(connect_arg);
@@ -168,109 +158,6 @@ int verb_call(int argc, char **argv)
 					  optarg);
 				goto out;
 			}
-			break;
-		case 'k':
-			if (nkeys == WARD_PINNED_KEYS_MAX) {
-				cli_error(EXIT_USAGE, "--soft-key: at most %d keys", WARD_PINNED_KEYS_MAX);
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
-				goto out;
-			if (verify_load_pubkey_pem(in, inlen, &keys[nkeys], &d) < 0) {
-				cli_error(EXIT_USAGE, "--soft-key %s: %s", optarg, d.msg);
-				goto out;
-			}
-			nkeys++;
-			break;
-		case 'a':
-			if (naks == WARD_PINNED_KEYS_MAX) {
-				cli_error(EXIT_USAGE, "--ak-key: at most %d keys", WARD_PINNED_KEYS_MAX);
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
-				goto out;
-			if (verify_load_ak_pem(in, inlen, &aks[naks], &d) < 0) {
-				cli_error(EXIT_USAGE, "--ak-key %s: %s", optarg, d.msg);
-				goto out;
-			}
-			naks++;
-			break;
-		case 'm': {
-			const char *hex = optarg;
-			size_t n = 0;
-
-			if (strncmp(hex, "sha256:", 7) == 0)
-				hex += 7;
-			if (o.manifest_digest) {
-				cli_error(EXIT_USAGE, "--manifest-digest: given twice");
-				goto out;
-			}
-			if (strlen(hex) != 64 ||
-			    hex_decode(hex, 64, manifest_digest, sizeof(manifest_digest), &n) < 0 ||
-			    n != 32) {
-				cli_error(EXIT_USAGE, "--manifest-digest: 64 lower-case hex digits "
-						      "('ward sandbox digest MANIFEST'), got '%s'", optarg);
-				goto out;
-			}
-			o.manifest_digest = manifest_digest;
-			break;
-		}
-		case 'V':
-			if (parse_u64(optarg, &o.min_policy_version) < 0) {
-				cli_error(EXIT_USAGE, "--min-policy-version: an unsigned integer");
-				goto out;
-			}
-			o.check_min_version = true;
-			break;
-		case 'I': {
-			EVP_PKEY *k = NULL;
-
-			if (o.policy_issuer) {
-				cli_error(EXIT_USAGE, "--policy-issuer: given twice");
-				goto out;
-			}
-			if (policy_pubkey_load(optarg, &k, &d) < 0) {
-				cli_error(EXIT_USAGE, "--policy-issuer %s: %s", optarg, d.msg);
-				goto out;
-			}
-			r = policy_key_id(k, issuer);
-			EVP_PKEY_free(k);
-			if (r < 0) {
-				cli_error(EXIT_USAGE, "--policy-issuer %s: not an Ed25519 key", optarg);
-				goto out;
-			}
-			o.policy_issuer = issuer;
-			break;
-		}
-		case 'p':
-			if (pol) {
-				cli_error(EXIT_USAGE, "--policy: given twice");
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_POLICY_FILE_MAX, "policy", &in, &inlen))
-				goto out;
-			if ((r = policy_parse(in, inlen, &pol, &d)) < 0) {
-				cli_error(EXIT_USAGE, "%s: %s", optarg, d.msg[0] ? d.msg : strerror(-r));
-				goto out;
-			}
-			break;
-		case 'D':
-			o.allow_debug = true;
-			break;
-		case 'T':
-			if (rfc3339_parse(optarg, &o.now) < 0) {
-				cli_error(EXIT_USAGE, "--now: an RFC 3339 time (2026-01-31T00:00:00Z)");
-				goto out;
-			}
-			break;
-		case 'M':
-			if (strlen(optarg) != 96 ||
-			    hex_decode(optarg, 96, measurement, sizeof(measurement),
-				       &o.tee_measurement_len) < 0) {
-				cli_error(EXIT_USAGE, "--measurement: 96 lower-case hex digits");
-				goto out;
-			}
-			o.tee_measurement = measurement;
 			break;
 		case 'i':
 			if (parse_u64(optarg, &o.max_input) < 0 || o.max_input == 0) {
@@ -314,11 +201,19 @@ int verb_call(int argc, char **argv)
 		cli_error(EXIT_USAGE, "call: --connect HOST:PORT is required");
 		goto out;
 	}
-	o.soft_keys = keys;
-	o.n_soft_keys = nkeys;
-	o.ak_keys = aks;
-	o.n_ak_keys = naks;
-	o.policy = pol;
+	o.soft_keys = e.soft_keys;
+	o.n_soft_keys = e.n_soft_keys;
+	o.ak_keys = e.ak_keys;
+	o.n_ak_keys = e.n_ak_keys;
+	o.policy = e.policy;
+	o.manifest_digest = e.has_manifest_digest ? e.manifest_digest : NULL;
+	o.check_min_version = e.check_min_version;
+	o.min_policy_version = e.min_policy_version;
+	o.policy_issuer = e.issuer[0] ? e.issuer : NULL;
+	o.allow_debug = e.allow_debug;
+	o.now = e.now;
+	o.tee_measurement = e.measurement_len ? e.measurement : NULL;
+	o.tee_measurement_len = e.measurement_len;
 	r = ward_client_call(&o, host, port, argv[optind], STDIN_FILENO, STDOUT_FILENO,
 			     STDERR_FILENO, &res, &d);
 	if (json)
@@ -371,10 +266,6 @@ int verb_call(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	ward_client_result_clear(&res);
-	for (size_t i = 0; i < nkeys; i++)
-		EVP_PKEY_free(keys[i]);
-	for (size_t i = 0; i < naks; i++)
-		EVP_PKEY_free(aks[i]);
-	policy_free(pol);
+	cli_expect_free(&e);
 	return ret;
 }

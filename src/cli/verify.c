@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/expect.h"
 #include "core/cleanup-ossl.h"
 #include "ward/decision.h"
 #include "ward/policy-sign.h"
@@ -322,32 +323,21 @@ int verb_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, 'n' },
-		{ "soft-key", required_argument, NULL, 'k' },
-		{ "ak-key", required_argument, NULL, 'a' },
-		{ "policy", required_argument, NULL, 'p' },
+		CLI_EXPECT_LONGOPTS,
 		{ "prior", required_argument, NULL, 'P' },
-		{ "manifest-digest", required_argument, NULL, 'm' },
-		{ "min-policy-version", required_argument, NULL, 'V' },
-		{ "policy-issuer", required_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "allow-debug", no_argument, NULL, 'D' },
-		{ "now", required_argument, NULL, 'T' },
-		{ "measurement", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	EVP_PKEY *keys[WARD_PINNED_KEYS_MAX], *aks[WARD_PINNED_KEYS_MAX];
-	uint8_t manifest_digest[32];
-	uint8_t measurement[48];
-	char issuer[WARD_KEY_ID_STR_MAX];
+	struct cli_expect e = { 0 };
 	unsigned char nonce[WARD_NONCE_MAX];
 	struct ward_verify_opts o = { 0 };
 	struct ward_verify_result res = { 0 };
 	struct ward_verify_prior prior;
-	struct ward_policy *pol = NULL;
+	const struct ward_policy *pol;
 	struct ward_diag d = { { 0 } };
 	_cleanup_free_ unsigned char *buf = NULL;
-	size_t nkeys = 0, naks = 0, len;
+	size_t len;
 	bool json = false;
 	int c, r, ret = EXIT_USAGE;
 
@@ -355,49 +345,15 @@ int verb_verify(int argc, char **argv)
 		_cleanup_free_ unsigned char *in = NULL;
 		size_t inlen;
 
+		if ((r = cli_expect_parse(c, optarg, &e)) < 0)
+			goto out;
+		if (r > 0)
+			continue;
 		switch (c) {
 		case 'n':
 			if ((r = cli_parse_nonce(optarg, nonce, &o.nonce_len)))
 				goto out;
 			o.nonce = nonce;
-			break;
-		case 'k':
-			if (nkeys == WARD_PINNED_KEYS_MAX) {
-				cli_error(EXIT_USAGE, "--soft-key: at most %d keys", WARD_PINNED_KEYS_MAX);
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
-				goto out;
-			if (verify_load_pubkey_pem(in, inlen, &keys[nkeys], &d) < 0) {
-				cli_error(EXIT_USAGE, "--soft-key %s: %s", optarg, d.msg);
-				goto out;
-			}
-			nkeys++;
-			break;
-		case 'a':
-			if (naks == WARD_PINNED_KEYS_MAX) {
-				cli_error(EXIT_USAGE, "--ak-key: at most %d keys", WARD_PINNED_KEYS_MAX);
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_PEM_MAX, "key", &in, &inlen))
-				goto out;
-			if (verify_load_ak_pem(in, inlen, &aks[naks], &d) < 0) {
-				cli_error(EXIT_USAGE, "--ak-key %s: %s", optarg, d.msg);
-				goto out;
-			}
-			naks++;
-			break;
-		case 'p':
-			if (pol) {
-				cli_error(EXIT_USAGE, "--policy: given twice");
-				goto out;
-			}
-			if (cli_read_input(optarg, WARD_POLICY_FILE_MAX, "policy", &in, &inlen))
-				goto out;
-			if ((r = policy_parse(in, inlen, &pol, &d)) < 0) {
-				cli_error(EXIT_USAGE, "%s: %s", optarg, d.msg[0] ? d.msg : strerror(-r));
-				goto out;
-			}
 			break;
 		case 'P':
 			if (cli_read_input(optarg, 1 << 20, "prior state", &in, &inlen))
@@ -408,78 +364,8 @@ int verb_verify(int argc, char **argv)
 			}
 			o.prior = &prior;
 			break;
-		case 'm': {
-			const char *hex = optarg;
-			size_t n = 0;
-
-			if (strncmp(hex, "sha256:", 7) == 0)
-				hex += 7;
-			if (o.manifest_digest) {
-				cli_error(EXIT_USAGE, "--manifest-digest: given twice");
-				goto out;
-			}
-			if (strlen(hex) != 64 ||
-			    hex_decode(hex, 64, manifest_digest, sizeof(manifest_digest), &n) < 0 ||
-			    n != 32) {
-				cli_error(EXIT_USAGE, "--manifest-digest: 64 lower-case hex digits (the "
-						      "sha256 of the manifest file), got '%s'", optarg);
-				goto out;
-			}
-			o.manifest_digest = manifest_digest;
-			break;
-		}
-		case 'V': {
-			char *e;
-
-			errno = 0;
-			o.min_policy_version = strtoull(optarg, &e, 10);
-			if (*e || errno || !optarg[0] || optarg[0] == '-') {
-				cli_error(EXIT_USAGE, "--min-policy-version: an unsigned integer");
-				goto out;
-			}
-			o.check_min_version = true;
-			break;
-		}
-		case 'I': {
-			EVP_PKEY *k = NULL;
-
-			if (o.policy_issuer) {
-				cli_error(EXIT_USAGE, "--policy-issuer: given twice");
-				goto out;
-			}
-			if (policy_pubkey_load(optarg, &k, &d) < 0) {
-				cli_error(EXIT_USAGE, "--policy-issuer %s: %s", optarg, d.msg);
-				goto out;
-			}
-			r = policy_key_id(k, issuer);
-			EVP_PKEY_free(k);
-			if (r < 0) {
-				cli_error(EXIT_USAGE, "--policy-issuer %s: not an Ed25519 key", optarg);
-				goto out;
-			}
-			o.policy_issuer = issuer;
-			break;
-		}
 		case 'j':
 			json = true;
-			break;
-		case 'D':
-			o.allow_debug = true;
-			break;
-		case 'T':
-			if (rfc3339_parse(optarg, &o.now) < 0) {
-				cli_error(EXIT_USAGE, "--now: an RFC 3339 time (2026-01-31T00:00:00Z)");
-				goto out;
-			}
-			break;
-		case 'M':
-			if (strlen(optarg) != 96 ||
-			    hex_decode(optarg, 96, measurement, sizeof(measurement),
-				       &o.tee_measurement_len) < 0) {
-				cli_error(EXIT_USAGE, "--measurement: 96 lower-case hex digits");
-				goto out;
-			}
-			o.tee_measurement = measurement;
 			break;
 		case 'h':
 			usage(stdout);
@@ -500,11 +386,8 @@ int verb_verify(int argc, char **argv)
 	}
 	if (cli_read_input(argv[optind], WARD_EVIDENCE_MAX, "evidence", &buf, &len))
 		goto out;
-	o.soft_keys = keys;
-	o.n_soft_keys = nkeys;
-	o.ak_keys = aks;
-	o.n_ak_keys = naks;
-	o.policy = pol;
+	cli_expect_to_verify(&e, &o);
+	pol = e.policy;
 	r = verify_evidence(buf, len, &o, &res, &d);
 	if (r < 0) {
 		ret = cli_error(r == -ENOMEM || r == -EIO ? EXIT_VERDICT : EXIT_USAGE,
@@ -523,10 +406,6 @@ int verb_verify(int argc, char **argv)
 	ret = res.verdict == WARD_VERDICT_PASS ? EXIT_OK : EXIT_VERDICT;
 out:
 	verify_result_clear(&res);
-	for (size_t i = 0; i < nkeys; i++)
-		EVP_PKEY_free(keys[i]);
-	for (size_t i = 0; i < naks; i++)
-		EVP_PKEY_free(aks[i]);
-	policy_free(pol);
+	cli_expect_free(&e);
 	return ret;
 }
