@@ -462,10 +462,16 @@ static _Noreturn void serve(struct channel_server *s, int fd, bool has_token,
 		if (write_all(u, buf, k) < 0)
 			break;
 	}
+	/* The answer comes when a sandbox has served the request: after its wait in wardd's queue
+	 * (under load, many seconds) and the service's own time limit. wardd always answers or
+	 * closes (and this child dies with it), so this read has no time limit of its own; the
+	 * client has its own. */
+	set_timeout(u, 0);
 	if (read_full_fd(u, &rs, sizeof(rs)) < 0 || memcmp(rs.magic, WARD_SVC_RESP_MAGIC, 8) != 0 ||
 	    rs.msg_len > WARD_CH_MSG_MAX || read_full_fd(u, res.msg, rs.msg_len) < 0)
 		fail_with(ssl, WARD_SANDBOX_UNAVAILABLE, "the sandbox pool did not answer");
 	res.msg[rs.msg_len] = '\0';
+	set_timeout(u, WARDD_CH_IDLE_TIMEOUT_S);
 	/* The result is ready: it may leave only if the policy the evidence showed still holds. */
 	if (rs.status == WARD_SANDBOX_OK && env->follows_installed && !policy_same(env->st, &before))
 		fail_with(ssl, WARD_SANDBOX_POLICY_CHANGED,

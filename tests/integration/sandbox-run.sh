@@ -92,7 +92,7 @@ expect_stderr_match '^Usage: ward sandbox run ' "without --manifest: the usage, 
 expect_eq "$(stat -c %s "$OUT")" 0 "without --manifest: nothing on stdout"
 expect_rc 2 "ward sandbox (no command)" "$WARD" sandbox
 expect_rc 2 "ward sandbox frob" "$WARD" sandbox frob
-expect_stderr_line "ward: sandbox: unknown command 'frob' (run, call)" "sandbox frob: names it"
+expect_stderr_line "ward: sandbox: unknown command 'frob' (run, call, digest)" "sandbox frob: names it"
 M=$(put upper '{"name": "upper", "argv": ["/usr/bin/tr", "a-z", "A-Z"]}')
 expect_rc 2 "sandbox run: a stray argument" "$WARD" --state-dir "$S" sandbox run --manifest "$M" extra
 expect_rc 2 "sandbox run: --audit without --policy" "$WARD" --state-dir "$S" sandbox run --audit --manifest "$M"
