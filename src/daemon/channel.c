@@ -466,12 +466,26 @@ static _Noreturn void serve(struct channel_server *s, int fd, bool has_token,
 	 * (under load, many seconds) and the service's own time limit. wardd always answers or
 	 * closes (and this child dies with it), so this read has no time limit of its own; the
 	 * client has its own. */
-	set_timeout(u, 0);
+	for (;;) {
+		/* Until wardd answers, watch the client: one that hung up ends this child (closing
+		 * the request's connection, so wardd destroys its sandbox) instead of holding a
+		 * connection slot for an answer nobody will read. */
+		struct pollfd pf[2] = { { u, POLLIN, 0 }, { fd, POLLRDHUP, 0 } };
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			_exit(1);
+		if (pf[0].revents)
+			break;
+	}
 	if (read_full_fd(u, &rs, sizeof(rs)) < 0 || memcmp(rs.magic, WARD_SVC_RESP_MAGIC, 8) != 0 ||
 	    rs.msg_len > WARD_CH_MSG_MAX || read_full_fd(u, res.msg, rs.msg_len) < 0)
 		fail_with(ssl, WARD_SANDBOX_UNAVAILABLE, "the sandbox pool did not answer");
 	res.msg[rs.msg_len] = '\0';
-	set_timeout(u, WARDD_CH_IDLE_TIMEOUT_S);
 	/* The result is ready: it may leave only if the policy the evidence showed still holds. */
 	if (rs.status == WARD_SANDBOX_OK && env->follows_installed && !policy_same(env->st, &before))
 		fail_with(ssl, WARD_SANDBOX_POLICY_CHANGED,
