@@ -57,23 +57,13 @@ void ward_client_result_clear(struct ward_client_result *r)
 static int __attribute__((format(printf, 2, 3))) add_reason(struct ward_client_result *r,
 							    const char *fmt, ...)
 {
-	char **nr, *s;
 	va_list ap;
 	int k;
 
 	va_start(ap, fmt);
-	k = vasprintf(&s, fmt, ap);
+	k = strv_append_vfmt(&r->reasons, &r->n_reasons, fmt, ap);
 	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	nr = realloc(r->reasons, (r->n_reasons + 1) * sizeof(*nr));
-	if (!nr) {
-		free(s);
-		return -ENOMEM;
-	}
-	r->reasons = nr;
-	r->reasons[r->n_reasons++] = s;
-	return 0;
+	return k;
 }
 
 /* ---- SIGPIPE: a peer that closes must give EPIPE, not kill the application ---- */

@@ -367,3 +367,30 @@ bool key_id_valid(const char *s)
 			return false;
 	return true;
 }
+
+int strv_append_vfmt(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char **nv, *str;
+
+	if (vasprintf(&str, fmt, ap) < 0)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(str);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = str;
+	*v = nv;
+	return 0;
+}
+
+int strv_append_fmt(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = strv_append_vfmt(v, n, fmt, ap);
+	va_end(ap);
+	return r;
+}

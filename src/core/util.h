@@ -4,6 +4,7 @@
 #define WARD_CORE_UTIL_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -211,5 +212,14 @@ struct buf {
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_le32(struct buf *b, uint32_t v);
 void buf_free(struct buf *b);
+
+/**
+ * strv_append_fmt() - append a formatted, malloc'd string to the vector *@v of *@n strings
+ * (the verdict reasons of the verifiers and the client). Nothing changes on failure.
+ * Return: 0, -ENOMEM.
+ */
+int strv_append_fmt(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int strv_append_vfmt(char ***v, size_t *n, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #endif

@@ -6,25 +6,19 @@
 #include <stdlib.h>
 
 #include "core/cleanup-ossl.h"
+#include "core/util.h"
 #include "ward/report.h"
 
 int report_result_add_reason(struct ward_report_result *r, const char *fmt, ...)
 {
-	char **n = realloc(r->reasons, (r->n_reasons + 1) * sizeof(*n));
 	va_list ap;
 	int k;
 
-	if (!n)
-		return -ENOMEM;
-	r->reasons = n;
-	va_start(ap, fmt);
-	k = vasprintf(&r->reasons[r->n_reasons], fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	r->n_reasons++;
 	r->verdict = WARD_VERDICT_FAIL;
-	return 0;
+	va_start(ap, fmt);
+	k = strv_append_vfmt(&r->reasons, &r->n_reasons, fmt, ap);
+	va_end(ap);
+	return k;
 }
 
 void report_result_clear(struct ward_report_result *r)

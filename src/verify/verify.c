@@ -27,25 +27,14 @@ static int add_reason(struct ward_verify_result *res, const char *fmt, ...)
 
 static int add_reason(struct ward_verify_result *res, const char *fmt, ...)
 {
-	char **nr;
-	char *s;
 	va_list ap;
-	int n;
+	int r;
 
 	res->verdict = WARD_VERDICT_FAIL;
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	r = strv_append_vfmt(&res->reasons, &res->n_reasons, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	nr = realloc(res->reasons, (res->n_reasons + 1) * sizeof(*nr));
-	if (!nr) {
-		free(s);
-		return -ENOMEM;
-	}
-	res->reasons = nr;
-	res->reasons[res->n_reasons++] = s;
-	return 0;
+	return r;
 }
 
 void verify_result_clear(struct ward_verify_result *r)
