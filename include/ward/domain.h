@@ -127,8 +127,11 @@ struct ward_domain_sandbox {
 	/* After every wake-up. Return: 0, or -errno to tear the domain down (domain_run fails). */
 	int (*on_poll)(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p, size_t n,
 		       struct ward_diag *d);
-	/* As soon as CMD's status is known (every domain process is gone), before the teardown:
-	 * @status as domain_run's ret_status. */
+	/* As soon as CMD itself has ended (the init reaped it), before the rest of the domain is
+	 * gone: processes it forked may still run until the init's end. @status as on_end's. */
+	void (*on_cmd_end)(void *ud, struct ward_domain_ctl *ctl, int status);
+	/* As soon as the domain's status is known (every domain process is gone), before the
+	 * teardown: @status as domain_run's ret_status. */
 	void (*on_end)(void *ud, struct ward_domain_ctl *ctl, int status);
 	void *ud;
 };

@@ -68,6 +68,7 @@ enum msg_type {
 	MSG_GO,		    /* monitor -> init: the marks are in place */
 	MSG_EXEC,	    /* init -> monitor: CMD's execve result (err, 0 = it runs) */
 	MSG_ANON_LISTENER,  /* workload -> monitor: its seccomp filter's listener (1 fd) */
+	MSG_CMD_END,	    /* init -> monitor: CMD was reaped (err = its wait status) */
 };
 
 struct msg {
@@ -320,6 +321,10 @@ static _Noreturn void init_main(struct run_ctx *c)
 	init_workload = w;
 	close(errp[1]);
 	close(KFD_API);
+	/* CMD's stdio is CMD's: a pipe reaches EOF when CMD (and what it forked) closes it, not
+	 * when the init ends after the domain's teardown. */
+	for (int i = 0; i < 3; i++)
+		close(i);
 	{
 		sigset_t none;
 
@@ -343,7 +348,6 @@ static _Noreturn void init_main(struct run_ctx *c)
 	}
 	close(errp[0]);
 	(void)send_msg(KFD_SOCK, &m, NULL, 0);
-	close(KFD_SOCK);
 	/* As pid 1: reap everything; CMD's end is the domain's end. */
 	for (;;) {
 		pid_t p = waitpid(-1, &status, 0);
@@ -353,6 +357,10 @@ static _Noreturn void init_main(struct run_ctx *c)
 		if (p < 0 && errno != EINTR)
 			_exit(125);
 	}
+	/* Told now, before this exit tears the namespaces down (which takes the better part of
+	 * a millisecond): the same status the keeper reports after it. */
+	m = (struct msg){ .type = MSG_CMD_END, .err = status };
+	(void)send_msg(KFD_SOCK, &m, NULL, 0);
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
@@ -697,6 +705,7 @@ struct monitor {
 	int sock, status_rd, alive_wr, sigfd;
 	pid_t keeper, init, workload;
 	bool exec_reported;
+	bool cmd_ended; /* the init reported CMD reaped */
 	struct ward_domain_ctl ctl;
 };
 
@@ -880,6 +889,17 @@ static int monitor_message(struct monitor *mo, struct ward_diag *d)
 	} else if (r == 0 && m.type == MSG_SETUP_FAILED) {
 		m.text[sizeof(m.text) - 1] = 0;
 		return diag_set(d, m.err > 0 ? -m.err : -EIO, "domain: %s", m.text);
+	} else if (r == 0 && m.type == MSG_CMD_END && mo->exec_reported && !mo->cmd_ended) {
+		const struct ward_domain_sandbox *sb = mo->c->sb;
+		int ws = m.err;
+
+		mo->cmd_ended = true;
+		/* Events still queued belong to processes now dead, or to what CMD forked. */
+		if ((r = guard_handle_events(mo->g, d)) < 0)
+			return r;
+		if (sb && sb->on_cmd_end)
+			sb->on_cmd_end(sb->ud, &mo->ctl,
+				       WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
 	}
 	if (r < 0 || (m.type != MSG_EXEC && m.type != MSG_ANON_LISTENER)) {
 		close(mo->sock);

@@ -241,6 +241,8 @@ struct run {
 	bool stashed, ready_sent;
 	bool finished;		/* the result is computed (and, with o->respond, answered) */
 	bool unsynced;		/* one-shot: records written, not yet synced */
+	bool cmd_ended;		/* CMD was reaped: @cmd_status is its status */
+	int cmd_status;
 	struct timespec warm_deadline, deadline;
 	uint8_t chunk[64 * 1024];
 	size_t chunk_off, chunk_len;
@@ -539,6 +541,22 @@ static void pump_input(struct run *ru, struct ward_domain_ctl *ctl, const struct
 		close_fd(&ru->in_w);
 }
 
+static void finish(struct run *ru, int status, uint64_t oom_kills, uint64_t denied_after);
+
+/*
+ * The answer need not wait for the domain's teardown: once CMD is reaped and its stdout and
+ * stderr are at EOF (nothing CMD forked holds them either) and its stdin is done, the result is
+ * all there is. What CMD forked and left running is killed with the init, as before; it can
+ * reach the client no more.
+ */
+static void finish_early(struct run *ru, struct ward_domain_ctl *ctl)
+{
+	if (ru->finished || ru->failed || ru->phase != PH_ACTIVE || !ru->cmd_ended ||
+	    ru->out_r >= 0 || ru->err_r >= 0 || ru->in_w >= 0)
+		return;
+	finish(ru, ru->cmd_status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
+}
+
 static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p, size_t n,
 		   struct ward_diag *d)
 {
@@ -638,13 +656,14 @@ static int on_poll(void *ud, struct ward_domain_ctl *ctl, const struct pollfd *p
 		}
 		return 0;
 	case PH_ACTIVE:
-		if (ms_until(&ru->deadline) <= 0) {
+		if (!ru->finished && ms_until(&ru->deadline) <= 0) {
 			char msg[96];
 
 			snprintf(msg, sizeof(msg), "the service ran longer than timeout_s (%u s)",
 				 m->timeout_s);
 			fail_with(ru, ctl, WARD_SANDBOX_TIMEOUT, msg);
 		}
+		finish_early(ru, ctl);
 		return 0;
 	}
 	return 0;
@@ -793,10 +812,21 @@ static void on_policy(void *ud, struct ward_domain_ctl *ctl, const struct ward_p
 		  "the installed policy changed during the request: a sandbox runs under one policy");
 }
 
+static void on_cmd_end(void *ud, struct ward_domain_ctl *ctl, int status)
+{
+	struct run *ru = ud;
+
+	ru->cmd_ended = true;
+	ru->cmd_status = status;
+	finish_early(ru, ctl);
+}
+
 static void on_end(void *ud, struct ward_domain_ctl *ctl, int status)
 {
 	struct run *ru = ud;
 
+	if (ru->finished)
+		return; /* answered at CMD's end */
 	finish(ru, status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
 }
 
@@ -854,6 +884,7 @@ int sandbox_run(struct ward_sandbox_service *svc, const struct ward_sandbox_opts
 		.known = known_cb,
 		.poll_fds = poll_fds,
 		.on_poll = on_poll,
+		.on_cmd_end = on_cmd_end,
 		.on_end = on_end,
 		.ud = &ru,
 	};
