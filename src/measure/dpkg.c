@@ -539,7 +539,7 @@ int dpkg_find(const struct ward_dpkg_db *db, const char *name, struct ward_dpkg_
 		return -ENOMEM;
 	for (size_t i = 0; i < db->n_st; i++) {
 		const struct stanza *s = &db->st[i];
-		struct span state;
+		struct span state = { 0 };
 		struct ward_dpkg_pkg *p;
 		char list[2 * WARD_DPKG_NAME_MAX + 16];
 

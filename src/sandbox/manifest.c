@@ -88,7 +88,7 @@ static bool path_normalised(const char *s)
 static int get_path(json_t *v, const char *key, bool root_ok, const char **ret,
 		    struct ward_diag *d)
 {
-	const char *s;
+	const char *s = NULL;
 	int r;
 
 	if ((r = get_string(v, key, WARD_MANIFEST_STR_MAX, &s, d)) < 0)
