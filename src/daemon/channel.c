@@ -30,6 +30,7 @@
 #include "core/cleanup.h"
 #include "core/pkey.h"
 #include "daemon/channel.h"
+#include "ward/attest.h"
 #include "ward/channel.h"
 #include "ward/sandbox.h"
 #include "ward/service-proto.h"
@@ -181,6 +182,85 @@ int channel_open(const char *addr, unsigned max_conns, unsigned quote_rate,
 fail:
 	channel_close(s);
 	return r;
+}
+
+/*
+ * One handshake with itself, in memory, before any connection's child is forked. OpenSSL 3
+ * fetches and caches each algorithm's implementation on first use (the key exchange, the
+ * certificate's signature, HKDF, the record cipher, the exporter); a child forked from a
+ * process that never did a handshake pays for all of that on its client's clock (some 0.3 ms
+ * a connection here, bench/results/channel.md). It is also a self-test of the TLS set-up.
+ */
+static int warm_tls(struct channel_server *s)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *c = NULL, *sv = NULL;
+	BIO *cb = NULL, *sb = NULL;
+	uint8_t x[WARD_CH_EXPORTER_LEN], byte = 0x5a, got = 0;
+	bool c_done = false, s_done = false;
+	size_t k;
+	int r = -EIO;
+
+	if (!cctx || !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION))
+		goto out;
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	c = SSL_new(cctx);
+	sv = SSL_new(s->ctx);
+	if (!c || !sv || !BIO_new_bio_pair(&cb, 0, &sb, 0))
+		goto out;
+	SSL_set_bio(c, cb, cb);
+	SSL_set_bio(sv, sb, sb);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(sv);
+	for (int i = 0; i < 16 && !(c_done && s_done); i++) {
+		int rc = c_done ? 1 : SSL_do_handshake(c), rs = s_done ? 1 : SSL_do_handshake(sv);
+
+		if ((rc <= 0 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ) ||
+		    (rs <= 0 && SSL_get_error(sv, rs) != SSL_ERROR_WANT_READ))
+			goto out;
+		c_done = rc == 1;
+		s_done = rs == 1;
+	}
+	if (!c_done || !s_done ||
+	    SSL_export_keying_material(sv, x, sizeof(x), WARD_CH_EXPORTER_LABEL,
+				       strlen(WARD_CH_EXPORTER_LABEL), NULL, 0, 0) != 1 ||
+	    SSL_write_ex(sv, &byte, 1, &k) != 1 || SSL_read_ex(c, &got, 1, &k) != 1 || got != byte)
+		goto out;
+	r = 0;
+out:
+	SSL_free(c); /* each frees its end of the pair */
+	SSL_free(sv);
+	SSL_CTX_free(cctx);
+	ERR_clear_error();
+	return r;
+}
+
+/* The soft root's key, loaded once here and inherited, and one Ed25519 signature with a key of
+ * its own (never the attester's), for the same reason as warm_tls(). */
+static int warm_attester(struct ward_state *st, struct ward_diag *d)
+{
+	_cleanup_pkey_ EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	_cleanup_md_ctx_ EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	uint8_t sig[64], msg[1] = { 0 };
+	size_t sl = sizeof(sig);
+	char *pem = NULL;
+	int r;
+
+	if (!k || !mc || EVP_DigestSignInit(mc, NULL, NULL, NULL, k) != 1 ||
+	    EVP_DigestSign(mc, sig, &sl, msg, sizeof(msg)) != 1)
+		return diag_set(d, -EIO, "Ed25519 signing does not work");
+	if (!st->att || attest_has_registers(st->att))
+		return 0; /* a tpm's AK is loaded in the TPM for each quote */
+	r = attest_pubkey_pem(st->att, &pem, d);
+	free(pem);
+	return r;
+}
+
+int channel_warm(struct channel_server *s, struct ward_state *st, struct ward_diag *d)
+{
+	if (warm_tls(s) < 0)
+		return diag_set(d, -EIO, "the channel's TLS set-up fails a handshake with itself");
+	return warm_attester(st, d);
 }
 
 int channel_listen_fd(const struct channel_server *s)

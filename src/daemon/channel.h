@@ -41,6 +41,13 @@ struct channel_env {
 int channel_open(const char *addr, unsigned max_conns, unsigned quote_rate,
 		 struct channel_server **ret, struct ward_diag *d);
 
+/**
+ * channel_warm() - before the first connection: a TLS handshake of the server with itself in
+ * memory (a self-test, and OpenSSL's algorithm caches filled for every child to inherit), and
+ * the soft root's key loaded. Return: 0 or -errno (the channel cannot work).
+ */
+int channel_warm(struct channel_server *s, struct ward_state *st, struct ward_diag *d);
+
 int channel_listen_fd(const struct channel_server *s);
 
 /**

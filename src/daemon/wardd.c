@@ -1207,6 +1207,10 @@ int main(int argc, char **argv)
 			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
 			return r == -EINVAL ? 2 : 125;
 		}
+		if ((r = channel_warm(w.ch, w.st, &d)) < 0) {
+			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
+			return 125;
+		}
 		logmsg("attested channel on %s (TLS 1.3; at most %u connections, %u quotes/s)",
 		       w.listen_addr, w.ch_max_conns, w.ch_quote_rate);
 	}
