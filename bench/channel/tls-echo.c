@@ -10,13 +10,24 @@
  * self-signed certificate made at start and kept in memory, no session tickets and no session
  * cache, TCP_NODELAY. The server serves one connection at a time (the clients are sequential).
  *
- *   tls-echo server ADDR PORT [CIPHERSUITES]
- *   tls-echo client HOST PORT SIZE N OUT.tsv [LABEL] [connect]
+ *   tls-echo server ADDR PORT [CIPHERSUITES [cat|floor]]
+ *   tls-echo client HOST PORT SIZE N OUT.tsv [LABEL] [connect|floor]
+ *
+ * Two more servers give the floor of what issue 7 asks for, with nothing of ward in it:
+ *   cat    the payload goes through a `cat` process that serves only this request (a pipe
+ *          in, a pipe out, its exit status waited for), started and exec'd before the
+ *          connection arrives, as a warm sandbox is (the next one is started after the
+ *          answer, off the timed path when the client pauses between requests)
+ *   floor  cat, and before the request the attestation round trip the protocol requires:
+ *          the client sends a 32-byte nonce, the server signs SHA-256(nonce || the RFC 9266
+ *          exporter) with its certificate's P-256 key, the client checks the signature
+ *          ("floor" on the client side; its evidence and verify columns time it)
  *
  * The client times each request and writes one line per request to OUT.tsv (appended): label,
  * size, request number, total and its parts in µs, in the columns chclient.c uses (parts it
- * does not have are 0): setup (TCP connect, SSL_CTX), handshake, 0, 0, upload, wait (the
- * first byte of the echo), download (+ close). With "connect" the request is the connection
+ * does not have are 0): setup (TCP connect, SSL_CTX), handshake, evidence (floor: nonce out,
+ * signature in), verify (floor: the signature checked), upload, wait (the first byte of the
+ * echo), download (+ close). With "connect" the request is the connection
  * alone (handshake, no payload frame: SIZE must be 0). The first request's echo is compared
  * with what was sent. The negotiated version, cipher suite and group go to stdout. CH_GAP_MS:
  * as for chclient.c, an untimed pause before every request.
@@ -32,13 +43,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -109,7 +124,121 @@ static void no_reuse(SSL_CTX *ctx)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 }
 
+/* The channel binding of the floor: SHA-256(nonce || RFC 9266 exporter). */
+#define FLOOR_NONCE 32
+#define FLOOR_LABEL "EXPORTER-Channel-Binding"
+
+static int floor_digest(SSL *s, const uint8_t nonce[FLOOR_NONCE], uint8_t md[32])
+{
+	uint8_t x[32 + FLOOR_NONCE];
+
+	memcpy(x, nonce, FLOOR_NONCE);
+	if (SSL_export_keying_material(s, x + FLOOR_NONCE, 32, FLOOR_LABEL, strlen(FLOOR_LABEL),
+				       NULL, 0, 0) != 1)
+		return -1;
+	return EVP_Digest(x, sizeof(x), md, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
 /* ---- server ---- */
+
+enum server_mode { MODE_ECHO, MODE_CAT, MODE_FLOOR };
+
+static EVP_PKEY *server_key;
+
+/* A `cat` exec'd and waiting on its stdin, for the next request. */
+static struct warm {
+	pid_t pid;
+	int in, out; /* our ends */
+} warm = { -1, -1, -1 };
+
+static void warm_start(void)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		die("pipe");
+	warm.pid = fork();
+	if (warm.pid < 0)
+		die("fork");
+	if (warm.pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl("/usr/bin/cat", "cat", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	/* The best case for the pipes: as large as the system allows by default (1 MiB). */
+	fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
+	fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+	warm.in = in[1];
+	warm.out = out[0];
+	fcntl(warm.in, F_SETFL, O_NONBLOCK);
+	fcntl(warm.out, F_SETFL, O_NONBLOCK);
+}
+
+/* @len bytes of @in through the warm cat into *@ret (malloc'd, *@ret_len); its status. */
+static int through_cat(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
+{
+	size_t put = 0, got = 0, cap = len + 1;
+	uint8_t *out = malloc(cap);
+	int st;
+
+	if (!out)
+		return -1;
+	if (len == 0) {
+		close(warm.in);
+		warm.in = -1;
+	}
+	while (warm.out >= 0) {
+		struct pollfd p[2] = { { warm.out, POLLIN, 0 }, { warm.in, POLLOUT, 0 } };
+
+		if (poll(p, warm.in >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (warm.in >= 0 && p[1].revents) {
+			ssize_t k = write(warm.in, in + put, len - put);
+
+			if (k > 0)
+				put += (size_t)k;
+			if ((k < 0 && errno != EAGAIN) || put == len) {
+				close(warm.in);
+				warm.in = -1;
+			}
+		}
+		if (p[0].revents) {
+			ssize_t k;
+
+			if (got == cap) {
+				uint8_t *n = realloc(out, cap *= 2);
+
+				if (!n)
+					break;
+				out = n;
+			}
+			k = read(warm.out, out + got, cap - got);
+			if (k > 0)
+				got += (size_t)k;
+			else if (k == 0 || errno != EAGAIN) {
+				close(warm.out);
+				warm.out = -1;
+			}
+		}
+	}
+	if (warm.in >= 0)
+		close(warm.in);
+	if (warm.out >= 0)
+		close(warm.out);
+	warm.in = warm.out = -1;
+	while (waitpid(warm.pid, &st, 0) < 0 && errno == EINTR)
+		;
+	warm.pid = -1;
+	*ret = out;
+	*ret_len = got;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
 
 static SSL_CTX *server_ctx(const char *suites)
 {
@@ -135,20 +264,37 @@ static SSL_CTX *server_ctx(const char *suites)
 	    SSL_CTX_use_PrivateKey(ctx, key) != 1)
 		die("certificate");
 	X509_free(x);
-	EVP_PKEY_free(key);
+	server_key = key;
 	return ctx;
 }
 
-static void serve(SSL_CTX *ctx, int c)
+static void serve(SSL_CTX *ctx, int c, enum server_mode mode)
 {
 	SSL *s = SSL_new(ctx);
-	uint8_t hdr[8], *buf = NULL;
+	uint8_t hdr[8], *buf = NULL, *res = NULL;
+	size_t res_len;
 	uint64_t len;
 	int one = 1;
 
 	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!s || !SSL_set_fd(s, c) || SSL_accept(s) != 1)
 		goto out;
+	if (mode == MODE_FLOOR) {
+		uint8_t nonce[FLOOR_NONCE], md[32], sig[4 + 80];
+		size_t sl = sizeof(sig) - 4;
+		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(server_key, NULL);
+
+		if (!pc || read_exact(s, nonce, sizeof(nonce)) < 0 || floor_digest(s, nonce, md) < 0 ||
+		    EVP_PKEY_sign_init(pc) != 1 || EVP_PKEY_sign(pc, sig + 4, &sl, md, 32) != 1) {
+			EVP_PKEY_CTX_free(pc);
+			goto out;
+		}
+		EVP_PKEY_CTX_free(pc);
+		sig[0] = sig[1] = sig[2] = 0;
+		sig[3] = (uint8_t)sl;
+		if (write_all(s, sig, 4 + sl) < 0)
+			goto out;
+	}
 	if (read_exact(s, hdr, 8) < 0)
 		goto out;
 	len = get_u64(hdr);
@@ -157,17 +303,26 @@ static void serve(SSL_CTX *ctx, int c)
 	buf = malloc(len ? len : 1);
 	if (!buf || read_exact(s, buf, len) < 0)
 		goto out;
-	if (write_all(s, hdr, 8) < 0 || write_all(s, buf, len) < 0)
+	if (mode != MODE_ECHO) {
+		if (through_cat(buf, len, &res, &res_len) != 0)
+			goto out;
+		put_u64(hdr, res_len);
+		if (write_all(s, hdr, 8) < 0 || write_all(s, res, res_len) < 0)
+			goto out;
+	} else if (write_all(s, hdr, 8) < 0 || write_all(s, buf, len) < 0) {
 		goto out;
+	}
 	SSL_shutdown(s);
 out:
+	free(res);
 	free(buf);
 	SSL_free(s);
 	ERR_clear_error();
 	close(c);
 }
 
-static _Noreturn void server(const char *addr, const char *port, const char *suites)
+static _Noreturn void server(const char *addr, const char *port, const char *suites,
+			     enum server_mode mode)
 {
 	SSL_CTX *ctx = server_ctx(suites);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
@@ -181,14 +336,26 @@ static _Noreturn void server(const char *addr, const char *port, const char *sui
 		die("listen");
 	fprintf(stderr, "tls-echo: serving on %s:%s\n", addr, port);
 	for (;;) {
-		int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		int c;
 
+		if (mode != MODE_ECHO && warm.pid < 0)
+			warm_start();
+		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
 			if (errno == EINTR)
 				continue;
 			die("accept");
 		}
-		serve(ctx, c);
+		serve(ctx, c, mode);
+		if (warm.pid > 0) { /* a request that did not reach the cat: it serves nobody else */
+			kill(warm.pid, SIGKILL);
+			if (warm.in >= 0)
+				close(warm.in);
+			if (warm.out >= 0)
+				close(warm.out);
+			waitpid(warm.pid, NULL, 0);
+			warm = (struct warm){ -1, -1, -1 };
+		}
 	}
 }
 
@@ -223,6 +390,7 @@ static int client(int argc, char **argv)
 	size_t size = strtoull(argv[4], NULL, 10);
 	long n = strtol(argv[5], NULL, 10);
 	int connect_only = argc > 8 && strcmp(argv[8], "connect") == 0;
+	int floor_mode = argc > 8 && strcmp(argv[8], "floor") == 0;
 	uint8_t *data = malloc(size ? size : 1), *back = malloc(size ? size : 1);
 	FILE *tsv = fopen(argv[6], "a");
 
@@ -235,7 +403,7 @@ static int client(int argc, char **argv)
 	long gap_ms = getenv("CH_GAP_MS") ? atol(getenv("CH_GAP_MS")) : 0;
 
 	for (long i = 0; i < n; i++) {
-		double t0, t1, t2, t3, t4, t5, t6;
+		double t0, t1, t2, te, tv, t3, t4, t5, t6;
 		uint8_t hdr[8];
 		SSL_CTX *ctx;
 		SSL *s;
@@ -258,7 +426,24 @@ static int client(int argc, char **argv)
 		if (SSL_connect(s) != 1)
 			die("handshake");
 		t2 = now_us();
-		t3 = t4 = t5 = t2;
+		te = tv = t2;
+		if (floor_mode) {
+			uint8_t nonce[FLOOR_NONCE], md[32], sig[80], sh[4];
+			EVP_PKEY *pk = X509_get0_pubkey(SSL_get0_peer_certificate(s));
+			EVP_PKEY_CTX *pc = pk ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
+
+			if (!pc || RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+			    write_all(s, nonce, sizeof(nonce)) < 0 || read_exact(s, sh, 4) < 0 ||
+			    sh[3] > sizeof(sig) || read_exact(s, sig, sh[3]) < 0)
+				die("floor: the signature");
+			te = now_us();
+			if (floor_digest(s, nonce, md) < 0 || EVP_PKEY_verify_init(pc) != 1 ||
+			    EVP_PKEY_verify(pc, sig, sh[3], md, 32) != 1)
+				die("floor: the signature does not verify");
+			EVP_PKEY_CTX_free(pc);
+			tv = now_us();
+		}
+		t3 = t4 = t5 = tv;
 		if (!connect_only) {
 			put_u64(hdr, size);
 			if (write_all(s, hdr, 8) < 0 || write_all(s, data, size) < 0)
@@ -287,8 +472,9 @@ static int client(int argc, char **argv)
 		close(fd);
 		t6 = now_us();
 		(void)t5;
-		fprintf(tsv, "%s\t%zu\t%ld\t%.1f\t%.1f\t%.1f\t0\t0\t%.1f\t%.1f\t%.1f\n", label,
-			size, i, t6 - t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t6 - t4);
+		fprintf(tsv, "%s\t%zu\t%ld\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n",
+			label, size, i, t6 - t0, t1 - t0, t2 - t1, te - t2, tv - te, t3 - tv, t4 - t3,
+			t6 - t4);
 	}
 	fclose(tsv);
 	return 0;
@@ -296,11 +482,21 @@ static int client(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "server") == 0)
-		server(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "server") == 0) {
+		enum server_mode m = MODE_ECHO;
+
+		if (argc == 6 && strcmp(argv[5], "cat") == 0)
+			m = MODE_CAT;
+		else if (argc == 6 && strcmp(argv[5], "floor") == 0)
+			m = MODE_FLOOR;
+		else if (argc == 6)
+			goto usage;
+		server(argv[2], argv[3], argc >= 5 ? argv[4] : NULL, m);
+	}
 	if (argc >= 7 && argc <= 9 && strcmp(argv[1], "client") == 0)
 		return client(argc, argv);
-	fprintf(stderr, "usage: tls-echo server ADDR PORT [CIPHERSUITES]\n"
-			"       tls-echo client HOST PORT SIZE N OUT.tsv [LABEL] [connect]\n");
+usage:
+	fprintf(stderr, "usage: tls-echo server ADDR PORT [CIPHERSUITES [cat|floor]]\n"
+			"       tls-echo client HOST PORT SIZE N OUT.tsv [LABEL] [connect|floor]\n");
 	return 2;
 }
