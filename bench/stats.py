@@ -1168,7 +1168,9 @@ def cmd_index(raw, results):
     facts = load(os.path.join(raw, "facts.json"))
     md = "# ward benchmarks\n\n"
     md += ("Produced by `bench/run-all` (or one of `bench/digest`, `bench/replay`, "
-           "`bench/append`, `bench/exec`, `bench/sandbox/run` alone; each rewrites its own table and this index). Benchmarks "
+           "`bench/append`, `bench/exec`, `bench/sandbox/run`, `bench/policy/run`, "
+           "`bench/reports/run`, `bench/attest/run`, `bench/channel/run` alone; each rewrites "
+           "its own table and this index). Benchmarks "
            "compare side by side in one run and report medians with spread; nothing here is a "
            "pass/fail test. Raw hyperfine exports and per-run times: `raw/`.\n\n")
     md += "## Results\n\n"
