@@ -137,6 +137,68 @@ static void test_wrong_nonce_and_unpinned(void **state)
 	EVP_PKEY_free(other);
 }
 
+/* @ev with its "public_key" hex replaced by @hex (malloc'd). */
+static char *with_public_key(const char *ev, const char *hex)
+{
+	const char *k = strstr(ev, "\"public_key\": \""), *end;
+	char *out;
+
+	assert_non_null(k);
+	k += strlen("\"public_key\": \"");
+	end = strchr(k, '"');
+	assert_non_null(end);
+	out = malloc(strlen(ev) + strlen(hex) + 1);
+	assert_non_null(out);
+	sprintf(out, "%.*s%s%s", (int)(k - ev), ev, hex, end);
+	return out;
+}
+
+/*
+ * The soft key's SubjectPublicKeyInfo: the canonical Ed25519 form is taken from its raw bytes,
+ * anything else goes through OpenSSL's decoder, and only an Ed25519 key that is exactly the
+ * encoding is accepted.
+ */
+static void test_public_key_forms(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *ev = evidence(f, 0);
+	const char *k = strstr(ev, "\"public_key\": \"") + strlen("\"public_key\": \"");
+	size_t hl = (size_t)(strchr(k, '"') - k);
+	EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	unsigned char *der = NULL;
+	int dl = i2d_PUBKEY(p256, &der);
+	char hex[512], *bad;
+	struct ward_verify_result res;
+
+	assert_int_equal(hl, 2 * 44); /* 12 bytes of prefix, the 32-byte key */
+	/* the same key with a byte after the encoding */
+	snprintf(hex, sizeof(hex), "%.*s00", (int)hl, k);
+	bad = with_public_key(ev, hex);
+	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
+	verify_result_clear(&res);
+	free(bad);
+	/* the prefix's length byte changed: the decoder refuses it */
+	snprintf(hex, sizeof(hex), "302b%.*s", (int)hl - 4, k + 4);
+	bad = with_public_key(ev, hex);
+	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
+	verify_result_clear(&res);
+	free(bad);
+	/* a P-256 key: a valid SubjectPublicKeyInfo, not an Ed25519 one */
+	assert_true(dl > 0 && (size_t)dl * 2 < sizeof(hex));
+	hex_encode(der, (size_t)dl, hex);
+	bad = with_public_key(ev, hex);
+	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
+	verify_result_clear(&res);
+	free(bad);
+	OPENSSL_free(der);
+	EVP_PKEY_free(p256);
+	/* the bundle as made: trusted, its key the pinned one */
+	assert_int_equal(verify(ev, strlen(ev), f, NULL, NULL, &res), 0);
+	assert_int_equal(res.verdict, WARD_VERDICT_PASS);
+	assert_true(res.key_pinned);
+	verify_result_clear(&res);
+}
+
 /* One changed hex digit anywhere in the bundle: never trusted (malformed or untrusted). */
 static void test_every_hex_digit_matters(void **state)
 {
@@ -546,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip_trusted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_nonce_and_unpinned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_hex_digit_matters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_key_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_bundles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_and_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
