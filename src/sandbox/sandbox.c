@@ -444,7 +444,7 @@ static size_t poll_fds(void *ud, struct pollfd *p, size_t max, int *timeout_ms)
 			p[n++] = (struct pollfd){ ru->in_w, POLLOUT, 0 };
 		else if (!ru->src_eof && ru->src >= 0)
 			p[n++] = (struct pollfd){ ru->src, POLLIN, 0 };
-		if (!ru->failed) {
+		if (!ru->failed && !ru->finished) {
 			t = ms_until(&ru->deadline);
 			if (t < 0)
 				t = 0;
@@ -554,6 +554,15 @@ static void finish_early(struct run *ru, struct ward_domain_ctl *ctl)
 	if (ru->finished || ru->failed || ru->phase != PH_ACTIVE || !ru->cmd_ended ||
 	    ru->out_r >= 0 || ru->err_r >= 0 || ru->in_w >= 0)
 		return;
+	/* The deadline is checked here too: the monitor may have noticed CMD's end late. */
+	if (ms_until(&ru->deadline) <= 0) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the service ran longer than timeout_s (%u s)",
+			 ru->svc->m->timeout_s);
+		fail_with(ru, ctl, WARD_SANDBOX_TIMEOUT, msg);
+		return;
+	}
 	finish(ru, ru->cmd_status, domain_ctl_oom_kills(ctl), domain_ctl_denied_after(ctl));
 }
 
@@ -808,6 +817,8 @@ static void on_policy(void *ud, struct ward_domain_ctl *ctl, const struct ward_p
 	(void)p;
 	(void)active;
 	(void)error;
+	/* Also after an answer went out at CMD's end (wardd's sandboxes do not follow the
+	 * policy; a one-shot `ward sandbox run` then reports the change): fail closed. */
 	fail_with(ru, ctl, WARD_SANDBOX_POLICY_CHANGED,
 		  "the installed policy changed during the request: a sandbox runs under one policy");
 }
@@ -816,6 +827,16 @@ static void on_cmd_end(void *ud, struct ward_domain_ctl *ctl, int status)
 {
 	struct run *ru = ud;
 
+	/* Ended while ready, before a request reached it: a request that arrives now must not
+	 * be answered by a service that never saw it. (During the warm-up no request can come:
+	 * the end is reported as a failed warm-up, with the status.) */
+	if (ru->phase == PH_READY) {
+		fail_with(ru, ctl, WARD_SANDBOX_UNAVAILABLE,
+			  "the service ended before a request reached it");
+		return;
+	}
+	if (ru->phase != PH_ACTIVE)
+		return;
 	ru->cmd_ended = true;
 	ru->cmd_status = status;
 	finish_early(ru, ctl);
