@@ -147,6 +147,12 @@ int attest_mirror(struct ward_attester *a, const struct ward_evlog *log, size_t 
 int attest_pubkey_pem(struct ward_attester *a, char **ret_pem, struct ward_diag *d);
 
 void attest_quote_clear(struct ward_quote *q);
+/**
+ * attest_forget_key() - drop the attester's private key from this process's memory (cleared as
+ * it is freed), in a child that will never sign: it is read again from its file if it must.
+ */
+void attest_forget_key(struct ward_attester *a);
+
 void attest_close(struct ward_attester *a);
 
 #endif

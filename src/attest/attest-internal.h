@@ -22,6 +22,9 @@ struct ward_attester_ops {
 		      uint8_t (*final_reg)[WARD_HASH_MAX_SIZE], size_t *ret_extended,
 		      struct ward_diag *d);
 	int (*pubkey_pem)(void *priv, char **ret_pem, struct ward_diag *d);
+	/* Drop the private key from memory (cleared as it is freed); it is read again from its
+	 * file when next needed. NULL: the backend holds none (tpm: the key is in the TPM). */
+	void (*forget)(void *priv);
 	void (*close)(void *priv);
 	/* The key the statement vouches for (DER SPKI, owned by the backend), put into the
 	 * statement's bound_key before it is encoded; NULL when the backend binds none. */

@@ -208,6 +208,12 @@ void attest_quote_clear(struct ward_quote *q)
 	memset(q, 0, sizeof(*q));
 }
 
+void attest_forget_key(struct ward_attester *a)
+{
+	if (a && a->ops->forget)
+		a->ops->forget(a->priv);
+}
+
 void attest_close(struct ward_attester *a)
 {
 	if (!a)

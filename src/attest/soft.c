@@ -206,6 +206,14 @@ static int soft_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
 	return attest_key_pem(s->key, ret_pem, d);
 }
 
+static void soft_forget(void *priv)
+{
+	struct soft *s = priv;
+
+	EVP_PKEY_free(s->key);
+	s->key = NULL;
+}
+
 static const char *soft_root(void *priv)
 {
 	(void)priv;
@@ -231,5 +239,6 @@ const struct ward_attester_ops attest_soft_ops = {
 	.sign = soft_sign,
 	.mirror = NULL,
 	.pubkey_pem = soft_pubkey_pem,
+	.forget = soft_forget,
 	.close = soft_close,
 };

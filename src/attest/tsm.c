@@ -419,7 +419,8 @@ static int tsm_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quot
 				"opened (the statement names root %s)",
 				t->root_path, provider, t->provider, t->root);
 	}
-	if ((r = attest_ed25519_sign(t->key, msg, len, q, d)) < 0) {
+	if ((!t->key && (r = attest_keyfile_load(t->keyfd, TSM_KEY_FILE, &t->key, d)) < 0) ||
+	    (r = attest_ed25519_sign(t->key, msg, len, q, d)) < 0) {
 		blobs_free(&b);
 		return r;
 	}
@@ -435,7 +436,21 @@ static int tsm_sign(void *priv, const uint8_t *msg, size_t len, struct ward_quot
 
 static int tsm_pubkey_pem(void *priv, char **ret_pem, struct ward_diag *d)
 {
-	return attest_key_pem(((struct tsm *)priv)->key, ret_pem, d);
+	struct tsm *t = priv;
+	int r;
+
+	if (!t->key && (r = attest_keyfile_load(t->keyfd, TSM_KEY_FILE, &t->key, d)) < 0)
+		return r;
+	return attest_key_pem(t->key, ret_pem, d);
+}
+
+/* The public key stays (t->spki, bound into every statement); the private key goes. */
+static void tsm_forget(void *priv)
+{
+	struct tsm *t = priv;
+
+	EVP_PKEY_free(t->key);
+	t->key = NULL;
 }
 
 const struct ward_attester_ops attest_tsm_ops = {
@@ -445,6 +460,7 @@ const struct ward_attester_ops attest_tsm_ops = {
     .sign = tsm_sign,
     .mirror = NULL,
     .pubkey_pem = tsm_pubkey_pem,
+    .forget = tsm_forget,
     .close = tsm_close,
     .bound_key = tsm_bound_key,
 };

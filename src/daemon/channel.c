@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -235,32 +236,58 @@ out:
 	return r;
 }
 
-/* The soft root's key, loaded once here and inherited, and one Ed25519 signature with a key of
- * its own (never the attester's), for the same reason as warm_tls(). */
-static int warm_attester(struct ward_state *st, struct ward_diag *d)
+/*
+ * The same for what a soft quote does: an Ed25519 key decoded from PEM, a signature made, the
+ * public key encoded (with a throw-away key: nothing is signed with the attester's).
+ */
+static int warm_ed25519(void)
 {
 	_cleanup_pkey_ EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	_cleanup_pkey_ EVP_PKEY *k2 = NULL;
 	_cleanup_md_ctx_ EVP_MD_CTX *mc = EVP_MD_CTX_new();
-	uint8_t sig[64], msg[1] = { 0 };
-	size_t sl = sizeof(sig);
-	char *pem = NULL;
-	int r;
+	_cleanup_bio_ BIO *mem = BIO_new(BIO_s_mem());
+	uint8_t sig[64], msg[1] = { 0 }, *spki = NULL;
+	size_t sl = sizeof(sig), spki_len;
+	int r = -EIO;
 
-	if (!k || !mc || EVP_DigestSignInit(mc, NULL, NULL, NULL, k) != 1 ||
+	if (!k || !mc || !mem || !PEM_write_bio_PrivateKey(mem, k, NULL, NULL, 0, NULL, NULL) ||
+	    !(k2 = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL)) ||
+	    EVP_DigestSignInit(mc, NULL, NULL, NULL, k2) != 1 ||
 	    EVP_DigestSign(mc, sig, &sl, msg, sizeof(msg)) != 1)
-		return diag_set(d, -EIO, "Ed25519 signing does not work");
-	if (!st->att || attest_has_registers(st->att))
-		return 0; /* a tpm's AK is loaded in the TPM for each quote */
-	r = attest_pubkey_pem(st->att, &pem, d);
-	free(pem);
+		goto out;
+	r = pkey_spki_der(k2, &spki, &spki_len);
+	free(spki);
+out:
+	ERR_clear_error();
 	return r;
 }
 
 int channel_warm(struct channel_server *s, struct ward_state *st, struct ward_diag *d)
 {
+	char *pem = NULL;
+	int r;
+
 	if (warm_tls(s) < 0)
 		return diag_set(d, -EIO, "the channel's TLS set-up fails a handshake with itself");
-	return warm_attester(st, d);
+	if (warm_ed25519() < 0)
+		return diag_set(d, -EIO, "Ed25519 keys cannot be decoded or used");
+	/* The attester's key, loaded here once: OpenSSL 3.0 builds a decoder for every PEM key
+	 * it reads, which cost each connection's child 0.4 ms. wardd's sandbox monitors drop it
+	 * (attest_forget_key()) before they start a sandbox. A tpm's AK stays in the TPM. */
+	if (!st->att || attest_has_registers(st->att))
+		return 0;
+	r = attest_pubkey_pem(st->att, &pem, d);
+	free(pem);
+	return r;
+}
+
+void channel_forget(struct channel_server *s)
+{
+	if (!s)
+		return;
+	SSL_CTX_free(s->ctx); /* its private key is cleared as it is freed */
+	free(s->pids);
+	free(s);
 }
 
 int channel_listen_fd(const struct channel_server *s)

@@ -311,6 +311,11 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pi
 	if (ctl != 3 && (dup2(ctl, 3) < 0 || close(ctl) < 0))
 		_exit(1);
 	close_range(4, ~0U, 0);
+	/* Nor the channel's TLS key or the attester's key: the sandbox's keeper and init are
+	 * forked from here, and this process never signs. */
+	channel_forget(w.ch);
+	w.ch = NULL;
+	attest_forget_key(w.st->att);
 	(void)setsockopt(3, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz));
 	{
 		sigset_t none;

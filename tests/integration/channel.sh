@@ -111,6 +111,65 @@ soft_key "${WD_STATE[a]}" "$T/a.pem"
 soft_key "${WD_STATE[b]}" "$T/b.pem"
 check "a and b have different soft keys" bash -c '! cmp -s "$1" "$2"' _ "$T/a.pem" "$T/b.pem"
 
+section "the keys stay out of the sandboxes"
+# wardd holds the soft attester's private key (loaded at start, so that no connection's child
+# decodes it again); a sandbox's monitor drops it, and the channel's TLS context, before it
+# starts the sandbox's keeper and init, which run next to the service. The raw 32-byte key is
+# searched for in the readable memory of wardd (where it must be found: the search works) and
+# of every process below it.
+# Every pool full first: a monitor forked a moment ago has not yet dropped anything.
+settled a >/dev/null
+wardd_wait_counts a upper '^[0-9]+ [0-9]+ 2 0 0 0$' >/dev/null
+wardd_wait_counts a small '^[0-9]+ [0-9]+ 1 0 0 0$' >/dev/null
+python3 - "${WD_STATE[a]}/soft-key.pem" "${WD_PID[a]}" >"$T/keyscan.txt" <<'PY' || true
+import base64, os, sys
+der = base64.b64decode("".join(l for l in open(sys.argv[1]).read().splitlines()
+                               if not l.startswith("-----")))
+assert der[-34:-32] == b"\x04\x20", "not a PKCS#8 Ed25519 key"
+key = der[-32:]
+
+def below(pid):
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids = open(f"/proc/{pid}/task/{t}/children").read().split()
+        except OSError:
+            continue
+        for k in kids:
+            out += [int(k)] + below(int(k))
+    return out
+
+def hits(pid):
+    n = 0
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if "r" not in f[1] or hi - lo > 1 << 32:
+                continue
+            try:
+                mem.seek(lo)
+                n += mem.read(hi - lo).count(key)
+            except (OSError, OverflowError, ValueError):
+                pass
+    return n
+
+top = int(sys.argv[2])
+print("wardd", hits(top))
+for p in below(top):
+    try:
+        print(open(f"/proc/{p}/comm").read().strip(), hits(p))
+    except OSError:
+        pass
+PY
+sed 's/^/#   /' "$T/keyscan.txt"
+check "the search finds the soft key in wardd, which signs with it" \
+	awk '$1 == "wardd" && $2 > 0 { ok = 1 } END { exit !ok }' "$T/keyscan.txt"
+check "sandbox processes were searched (monitors, keepers, inits, the service)" \
+	awk '$1 == "ward-sandbox" { n++ } END { exit n < 4 }' "$T/keyscan.txt"
+check "no process below wardd holds the soft key" \
+	awk '$1 != "wardd" && $2 != 0 { bad = 1 } END { exit bad }' "$T/keyscan.txt"
+
 # fe_one: only wardd a behind it; fe_two: a and b, roundrobin. The stats socket gives each
 # server's session count (which instance a connection reached).
 cat >"$T/haproxy.cfg" <<EOF
