@@ -183,6 +183,18 @@ static void test_public_key_forms(void **state)
 	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
 	verify_result_clear(&res);
 	free(bad);
+	/* the same key spelled in ways OpenSSL's decoder takes: a long-form outer length, and
+	 * one unused bit in the BIT STRING; not its one encoding, so malformed */
+	snprintf(hex, sizeof(hex), "30812a%.*s", (int)hl - 4, k + 4);
+	bad = with_public_key(ev, hex);
+	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
+	verify_result_clear(&res);
+	free(bad);
+	snprintf(hex, sizeof(hex), "%.22s01%.*s", k, (int)hl - 24, k + 24);
+	bad = with_public_key(ev, hex);
+	assert_int_equal(verify(bad, strlen(bad), f, NULL, NULL, &res), -EBADMSG);
+	verify_result_clear(&res);
+	free(bad);
 	/* a P-256 key: a valid SubjectPublicKeyInfo, not an Ed25519 one */
 	assert_true(dl > 0 && (size_t)dl * 2 < sizeof(hex));
 	hex_encode(der, (size_t)dl, hex);
