@@ -31,7 +31,6 @@
 #include "core/cleanup.h"
 #include "core/pkey.h"
 #include "daemon/channel.h"
-#include "ward/attest.h"
 #include "ward/channel.h"
 #include "ward/sandbox.h"
 #include "ward/service-proto.h"
@@ -262,23 +261,19 @@ out:
 	return r;
 }
 
-int channel_warm(struct channel_server *s, struct ward_state *st, struct ward_diag *d)
+/*
+ * The attester's own key is not loaded here, though each connection's child then pays some
+ * 0.4 ms to decode it (OpenSSL 3.0 builds a decoder for every PEM key it reads): decoding it
+ * leaves copies of the private key in freed memory that nothing can clear, and every sandbox's
+ * monitor, keeper and init is forked from wardd (an ASan build of channel.sh found them there).
+ */
+int channel_warm(struct channel_server *s, struct ward_diag *d)
 {
-	char *pem = NULL;
-	int r;
-
 	if (warm_tls(s) < 0)
 		return diag_set(d, -EIO, "the channel's TLS set-up fails a handshake with itself");
 	if (warm_ed25519() < 0)
 		return diag_set(d, -EIO, "Ed25519 keys cannot be decoded or used");
-	/* The attester's key, loaded here once: OpenSSL 3.0 builds a decoder for every PEM key
-	 * it reads, which cost each connection's child 0.4 ms. wardd's sandbox monitors drop it
-	 * (attest_forget_key()) before they start a sandbox. A tpm's AK stays in the TPM. */
-	if (!st->att || attest_has_registers(st->att))
-		return 0;
-	r = attest_pubkey_pem(st->att, &pem, d);
-	free(pem);
-	return r;
+	return 0;
 }
 
 void channel_forget(struct channel_server *s)

@@ -44,10 +44,10 @@ int channel_open(const char *addr, unsigned max_conns, unsigned quote_rate,
 /**
  * channel_warm() - before the first connection: a TLS handshake of the server with itself in
  * memory, and a throw-away Ed25519 key decoded and used (a self-test, and OpenSSL's algorithm
- * caches filled for every connection's child to inherit); a soft or tsm attester's key is
- * loaded. Return: 0 or -errno (the channel cannot work).
+ * caches filled for every connection's child to inherit). The attester's key is not loaded
+ * (see channel.c). Return: 0 or -errno (the channel cannot work).
  */
-int channel_warm(struct channel_server *s, struct ward_state *st, struct ward_diag *d);
+int channel_warm(struct channel_server *s, struct ward_diag *d);
 
 /**
  * channel_forget() - in a child of wardd that is not a connection's (a sandbox monitor): free

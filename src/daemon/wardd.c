@@ -311,8 +311,9 @@ static _Noreturn void sandbox_child(struct service *svc, int ctl, pid_t wardd_pi
 	if (ctl != 3 && (dup2(ctl, 3) < 0 || close(ctl) < 0))
 		_exit(1);
 	close_range(4, ~0U, 0);
-	/* Nor the channel's TLS key or the attester's key: the sandbox's keeper and init are
-	 * forked from here, and this process never signs. */
+	/* Nor the channel's TLS key or an attester's key (tsm loads its own when the state dir is
+	 * opened): the sandbox's keeper and init are forked from here, and this process never
+	 * signs. */
 	channel_forget(w.ch);
 	w.ch = NULL;
 	attest_forget_key(w.st->att);
@@ -1212,7 +1213,7 @@ int main(int argc, char **argv)
 			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
 			return r == -EINVAL ? 2 : 125;
 		}
-		if ((r = channel_warm(w.ch, w.st, &d)) < 0) {
+		if ((r = channel_warm(w.ch, &d)) < 0) {
 			logmsg("%s", d.msg[0] ? d.msg : strerror(-r));
 			return 125;
 		}

@@ -112,15 +112,20 @@ soft_key "${WD_STATE[b]}" "$T/b.pem"
 check "a and b have different soft keys" bash -c '! cmp -s "$1" "$2"' _ "$T/a.pem" "$T/b.pem"
 
 section "the keys stay out of the sandboxes"
-# wardd holds the soft attester's private key (loaded at start, so that no connection's child
-# decodes it again); a sandbox's monitor drops it, and the channel's TLS context, before it
-# starts the sandbox's keeper and init, which run next to the service. The raw 32-byte key is
-# searched for in the readable memory of wardd (where it must be found: the search works) and
-# of every process below it.
-# Every pool full first: a monitor forked a moment ago has not yet dropped anything.
+# Only a connection's child loads the soft attester's private key, to sign that connection's
+# evidence; wardd never does (decoding it would leave copies in freed memory, inherited by every
+# sandbox forked from wardd), and a sandbox's monitor frees the channel's TLS context before it
+# starts the sandbox's keeper and init. With a connection held after its EVIDENCE, the raw
+# 32-byte key is searched for in the readable memory of wardd and of every process below it:
+# found in that connection's child (the search works), nowhere else.
 settled a >/dev/null
 wardd_wait_counts a upper '^[0-9]+ [0-9]+ 2 0 0 0$' >/dev/null
 wardd_wait_counts a small '^[0-9]+ [0-9]+ 1 0 0 0$' >/dev/null
+peer request 127.0.0.1 "$P_A" cat --declare 3 --send 3 --pause "$T/ks.paused" --go "$T/ks.go" \
+	>"$T/ks.out" 2>&1 &
+KS=$!
+wait_for "a connection holds its evidence" test -e "$T/ks.paused" || true
+KS_CHILD=$(conn_pids "$P_A" | head -1)
 python3 - "${WD_STATE[a]}/soft-key.pem" "${WD_PID[a]}" >"$T/keyscan.txt" <<'PY' || true
 import base64, os, sys
 der = base64.b64decode("".join(l for l in open(sys.argv[1]).read().splitlines()
@@ -155,20 +160,23 @@ def hits(pid):
     return n
 
 top = int(sys.argv[2])
-print("wardd", hits(top))
+print(top, "wardd", hits(top))
 for p in below(top):
     try:
-        print(open(f"/proc/{p}/comm").read().strip(), hits(p))
+        print(p, open(f"/proc/{p}/comm").read().strip(), hits(p))
     except OSError:
         pass
 PY
+touch "$T/ks.go"
+wait "$KS" || true
 sed 's/^/#   /' "$T/keyscan.txt"
-check "the search finds the soft key in wardd, which signs with it" \
-	awk '$1 == "wardd" && $2 > 0 { ok = 1 } END { exit !ok }' "$T/keyscan.txt"
-check "sandbox processes were searched (monitors, keepers, inits, the service)" \
-	awk '$1 == "ward-sandbox" { n++ } END { exit n < 4 }' "$T/keyscan.txt"
-check "no process below wardd holds the soft key" \
-	awk '$1 != "wardd" && $2 != 0 { bad = 1 } END { exit bad }' "$T/keyscan.txt"
+check "the search finds the soft key in the connection's child, which signed with it" \
+	awk -v c="${KS_CHILD:-none}" '$1 == c && $3 > 0 { ok = 1 } END { exit !ok }' "$T/keyscan.txt"
+check "sandbox processes were searched (monitors, keepers, inits)" \
+	awk '$2 == "ward-sandbox" { n++ } END { exit n < 4 }' "$T/keyscan.txt"
+check "neither wardd nor any sandbox process holds the soft key" \
+	awk -v c="${KS_CHILD:-none}" '$1 != c && $3 != 0 { bad = 1 } END { exit bad }' "$T/keyscan.txt"
+check "the held request was then served" grep -qx 'RESULT ok .*' "$T/ks.out"
 
 # fe_one: only wardd a behind it; fe_two: a and b, roundrobin. The stats socket gives each
 # server's session count (which instance a connection reached).

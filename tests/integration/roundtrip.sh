@@ -261,4 +261,31 @@ expect_rc 0 "evidence --since = record count (no records carried)" "$WARD" --sta
 expect_rc 0 "verify of empty incremental evidence with the chained prior" \
 	"$WARD" verify "$T/ev-empty.json" --nonce "$N2" --soft-key "$T/pub.pem" --prior "$T/v2.json"
 
+section "the soft key file: PKCS#8 Ed25519, whoever wrote it"
+# ward reads the key through OpenSSL's PKCS#8 template and the raw-key constructor
+# (src/attest/soft.c); a key openssl(1) made loads the same, and anything else is refused.
+K=$T/keys
+mkdir -p "$K"
+if openssl genpkey -algorithm ed25519 -out "$K/ed.pem" 2>/dev/null; then
+	new_state "$K/s1"
+	install -m 0600 "$K/ed.pem" "$K/s1/soft-key.pem"
+	expect_run 0 "a key openssl genpkey made: ward attester pubkey" "$WARD" --state-dir "$K/s1" attester pubkey
+	expect_eq "$(cat "$OUT")" "$(openssl pkey -in "$K/ed.pem" -pubout)" "its public key is the one openssl derives"
+	expect_rc 0 "evidence signed with it" "$WARD" --state-dir "$K/s1" evidence --nonce "$N" -o "$K/ev.json"
+	openssl pkey -in "$K/ed.pem" -pubout >"$K/ed.pub"
+	expect_rc 0 "verified with the openssl-derived public key pinned" \
+		"$WARD" verify "$K/ev.json" --nonce "$N" --soft-key "$K/ed.pub"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/p256.pem" 2>/dev/null
+	printf 'not a key\n' >"$K/junk.pem"
+	for bad in p256 junk; do
+		new_state "$K/s-$bad"
+		install -m 0600 "$K/$bad.pem" "$K/s-$bad/soft-key.pem"
+		run "$WARD" --state-dir "$K/s-$bad" attester pubkey
+		check "a $bad key file is refused" test "$RC" -ne 0
+		expect_stderr_match "soft-key.pem is not an Ed25519 private key" "a $bad key file"
+	done
+else
+	fail "openssl genpkey -algorithm ed25519"
+fi
+
 finish
