@@ -70,6 +70,13 @@ enum {
 };
 
 /**
+ * manifest_name_ok() - is @s (@n bytes, no NUL among them) a service name a manifest can give:
+ * 1 to WARD_SERVICE_NAME_MAX - 1 of [a-z0-9._-], not starting with a punctuation mark? The one
+ * rule for the manifest parser, the verifier, the channel's frames and its client.
+ */
+bool manifest_name_ok(const char *s, size_t n);
+
+/**
  * manifest_parse() - parse a manifest document strictly.
  * @buf: the JSON text (UTF-8).
  * @len: its length, at most WARD_MANIFEST_MAX_BYTES.

@@ -6,6 +6,7 @@
 
 #include "ward/channel.h"
 #include "ward/hash.h"
+#include "ward/manifest.h"
 
 #define HELLO_MAX (2 + 1 + WARD_CH_NONCE_MAX + 1 + WARD_SERVICE_NAME_MAX - 1)
 #define RESULT_FIXED (4 + 4 + 8 + 8 + 2)
@@ -65,20 +66,6 @@ int ch_hdr_decode(const uint8_t in[WARD_CH_HDR_LEN], enum ward_ch_type want,
 	return 0;
 }
 
-/* 1..27 of [a-z0-9._-], not starting with punctuation (docs/sandbox-manifest.md). */
-static bool service_name_ok(const char *s, size_t n)
-{
-	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || !strchr("._-", s[i]) || s[i] == '\0'))
-			return false;
-	}
-	return true;
-}
-
 int ch_hello_encode(const struct ward_ch_hello *h, struct buf *out)
 {
 	size_t nl = strnlen(h->service, sizeof(h->service));
@@ -86,7 +73,7 @@ int ch_hello_encode(const struct ward_ch_hello *h, struct buf *out)
 	int r;
 
 	if (h->nonce_len < WARD_CH_NONCE_MIN || h->nonce_len > WARD_CH_NONCE_MAX ||
-	    !service_name_ok(h->service, nl))
+	    !manifest_name_ok(h->service, nl))
 		return -EINVAL;
 	put_be16(b, WARD_CH_VERSION);
 	b[2] = (uint8_t)h->nonce_len;
@@ -120,7 +107,7 @@ int ch_hello_decode(const uint8_t *p, size_t len, struct ward_ch_hello *ret, str
 	if (len != 3 + nl + 1 + sl)
 		return diag_set(d, -EBADMSG, "channel: HELLO of %zu bytes, its fields make %zu", len,
 				3 + nl + 1 + sl);
-	if (!service_name_ok((const char *)p + 4 + nl, sl))
+	if (!manifest_name_ok((const char *)p + 4 + nl, sl))
 		return diag_set(d, -EBADMSG, "channel: not a service name");
 	memcpy(h.service, p + 4 + nl, sl);
 	*ret = h;

@@ -33,6 +33,7 @@
 #include "ward/channel.h"
 #include "ward/client.h"
 #include "ward/hash.h"
+#include "ward/manifest.h"
 #include "ward/sandbox.h"
 #include "ward/verify.h"
 
@@ -591,21 +592,6 @@ static int read_result(SSL *ssl, const struct ward_client_opts *o, int out_fd, i
 	return 0;
 }
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || !strchr("._-", s[i])))
-			return false;
-	}
-	return true;
-}
-
 static int call(const struct ward_client_opts *o, const char *host, const char *port,
 		const char *service, const struct input *in, int out_fd, int err_fd,
 		struct ward_client_result *ret, struct ward_diag *d)
@@ -687,7 +673,7 @@ int ward_client_call(const struct ward_client_opts *o, const char *host, const c
 	ret->exit_status = -1;
 	if (!o || !host || !port || !service)
 		return diag_set(d, -EINVAL, "no options, host, port or service");
-	if (!name_ok(service))
+	if (!manifest_name_ok(service, strlen(service)))
 		return diag_set(d, -EINVAL, "not a service name: '%s'", service);
 	if ((o->n_soft_keys && !o->soft_keys) || (o->n_ak_keys && !o->ak_keys) ||
 	    (o->tee_measurement && o->tee_measurement_len != 48))

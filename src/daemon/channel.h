@@ -43,7 +43,7 @@ int channel_open(const char *addr, unsigned max_conns, unsigned quote_rate,
 
 /**
  * channel_warm() - before the first connection: a TLS handshake of the server with itself in
- * memory, and a throw-away Ed25519 key decoded and used (a self-test, and OpenSSL's algorithm
+ * memory, and a throw-away Ed25519 key used (a self-test, and OpenSSL's algorithm
  * caches filled for every connection's child to inherit). The attester's key is not loaded
  * (see channel.c). Return: 0 or -errno (the channel cannot work).
  */

@@ -124,6 +124,20 @@ static int strv_push(char **v, size_t *n, const char *s)
 	return 0;
 }
 
+bool manifest_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
 static int parse_name(json_t *root, struct ward_manifest *m, struct ward_diag *d)
 {
 	const char *s;
@@ -139,14 +153,8 @@ static int parse_name(json_t *root, struct ward_manifest *m, struct ward_diag *d
 	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
 		return diag_set(d, -EINVAL, "name: must be 1 to %d characters",
 				WARD_SERVICE_NAME_MAX - 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-			return diag_set(d, -EINVAL, "name: must match [a-z0-9][a-z0-9._-]* "
-					"(bad character at %zu)", i);
-	}
+	if (!manifest_name_ok(s, n))
+		return diag_set(d, -EINVAL, "name: must match [a-z0-9][a-z0-9._-]*");
 	memcpy(m->name, s, n + 1);
 	return 0;
 }

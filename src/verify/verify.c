@@ -339,23 +339,6 @@ fail:
 	return -ENOMEM;
 }
 
-/* A name a manifest can give (docs/sandbox-manifest.md): 1 to 27 of [a-z0-9._-], not starting
- * with a punctuation mark. ward registers no other. */
-static bool service_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= WARD_SERVICE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || !strchr("._-", s[i])))
-			return false;
-	}
-	return true;
-}
-
 /* "alg:hex" of an ima-ng record's file digest; false for other records. */
 static bool record_digest_str(const struct ward_evlog_record *rec, char out[WARD_DIGEST_STR_MAX])
 {
@@ -511,13 +494,14 @@ static int check_objects(struct ward_verify_result *res, const struct ward_verif
 		r = service_event_from_record(rec, &sev, d);
 		if (r == 0) {
 			char want[sizeof(sev.domain)];
+			bool named = manifest_name_ok(sev.service, strlen(sev.service));
 
-			if (!service_name_ok(sev.service) &&
+			if (!named &&
 			    (r = add_reason(res, "record %llu: a ward-service record names a service "
 						 "no manifest can name", (unsigned long long)index)) < 0)
 				goto out;
 			snprintf(want, sizeof(want), "svc:%s", sev.service);
-			if (service_name_ok(sev.service) && strcmp(sev.domain, want) != 0 &&
+			if (named && strcmp(sev.domain, want) != 0 &&
 			    (r = add_reason(res, "record %llu: the ward-service record of '%s' names "
 						 "domain '%s', not '%s'", (unsigned long long)index,
 					    sev.service, sev.domain, want)) < 0)
